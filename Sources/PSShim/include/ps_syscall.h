@@ -1,0 +1,37 @@
+#ifndef PS_SYSCALL_H
+#define PS_SYSCALL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/filter.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+
+static const int PS_CLONE_NEWNS = CLONE_NEWNS;
+static const int PS_CLONE_NEWPID = CLONE_NEWPID;
+static const int PS_CLONE_NEWIPC = CLONE_NEWIPC;
+static const int PS_CLONE_NEWUTS = CLONE_NEWUTS;
+static const int PS_CLONE_NEWNET = CLONE_NEWNET;
+static const int PS_CLONE_NEWUSER = CLONE_NEWUSER;
+static const int PS_CLONE_NEWCGROUP = CLONE_NEWCGROUP;
+static const int PS_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
+static const int PS_PR_SET_NO_NEW_PRIVS = PR_SET_NO_NEW_PRIVS;
+static const int PS_PR_CAPBSET_DROP = PR_CAPBSET_DROP;
+static const int PS_PR_CAP_AMBIENT = PR_CAP_AMBIENT;
+static const int PS_PR_CAP_AMBIENT_CLEAR_ALL = PR_CAP_AMBIENT_CLEAR_ALL;
+static const int PS_PR_SET_DUMPABLE = PR_SET_DUMPABLE;
+
+/// Wrappers for syscalls and constants that Glibc does not expose to Swift.
+int ps_pivot_root(const char *new_root, const char *put_old);
+int ps_setns(int fd, int nstype);
+int ps_unshare(int flags);
+int ps_pidfd_open(pid_t pid, unsigned int flags);
+int ps_close_range(unsigned int first, unsigned int last, unsigned int flags);
+int ps_seccomp_set_filter(const void *instructions, unsigned short count);
+int ps_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
+pid_t ps_fork(void);
+
+/// The audit architecture constant of the machine this was compiled for.
+uint32_t ps_audit_arch(void);
+
+#endif

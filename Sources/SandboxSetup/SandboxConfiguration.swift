@@ -1,0 +1,139 @@
+/// Everything the sandbox helper needs to build one container, passed on its command line.
+///
+/// Foundation-free on purpose: the helper is a small single-threaded process that forks.
+public struct SandboxConfiguration: Equatable, Sendable {
+    /// A read-only bind mount of a host path into the sandbox.
+    public struct Bind: Equatable, Sendable {
+        public var source: String
+        public var target: String
+        public init(source: String, target: String) {
+            self.source = source
+            self.target = target
+        }
+    }
+
+    /// A symbolic link created inside the sandbox root.
+    public struct Link: Equatable, Sendable {
+        public var path: String
+        public var destination: String
+        public init(path: String, destination: String) {
+            self.path = path
+            self.destination = destination
+        }
+    }
+
+    public enum Network: String, Equatable, Sendable { case none, host }
+
+    /// An empty host directory the new root is mounted on.
+    public var rootDirectory: String = ""
+    public var binds: [Bind] = []
+    public var links: [Link] = []
+    /// Paths inside the sandbox hidden behind an empty read-only tmpfs.
+    public var masks: [String] = []
+    public var tmpSizeMB: Int = 64
+    public var hostname: String = "pipsqueak"
+    public var uid: UInt32 = 65534
+    public var gid: UInt32 = 65534
+    public var network: Network = .none
+    /// cgroup `procs` files the helper writes its own pid into before it unshares.
+    public var cgroupProcFiles: [String] = []
+    /// Working directory of the handler process, inside the sandbox.
+    public var workingDirectory: String = "/"
+    public var maxOpenFiles: Int = 1024
+    public var maxFileSizeMB: Int = 64
+    public var environment: [String] = []
+    /// The program and its arguments, run as the unprivileged user.
+    public var command: [String] = []
+
+    public init() {}
+}
+
+extension SandboxConfiguration {
+    public enum ParseError: Error, Equatable, CustomStringConvertible {
+        case missingValue(String)
+        case unknownOption(String)
+        case invalid(String, String)
+        case missing(String)
+
+        public var description: String {
+            switch self {
+            case .missingValue(let option): "option \(option) needs a value"
+            case .unknownOption(let option): "unknown option \(option)"
+            case .invalid(let option, let value): "bad value '\(value)' for \(option)"
+            case .missing(let what): "missing \(what)"
+            }
+        }
+    }
+
+    /// Encodes the configuration as helper arguments; `parse(arguments:)` is its inverse.
+    public var arguments: [String] {
+        var args = ["--root", rootDirectory]
+        for bind in binds { args += ["--bind", "\(bind.source):\(bind.target)"] }
+        for link in links { args += ["--link", "\(link.path):\(link.destination)"] }
+        for mask in masks { args += ["--mask", mask] }
+        args += ["--tmp-mb", String(tmpSizeMB), "--hostname", hostname]
+        args += ["--uid", String(uid), "--gid", String(gid), "--network", network.rawValue]
+        for file in cgroupProcFiles { args += ["--cgroup-procs", file] }
+        args += ["--workdir", workingDirectory, "--nofile", String(maxOpenFiles), "--fsize-mb", String(maxFileSizeMB)]
+        for variable in environment { args += ["--env", variable] }
+        args.append("--")
+        args += command
+        return args
+    }
+
+    public static func parse(arguments: [String]) throws(ParseError) -> SandboxConfiguration {
+        var config = SandboxConfiguration()
+        var index = 0
+        func value(_ option: String) throws(ParseError) -> String {
+            index += 1
+            guard index < arguments.count else { throw .missingValue(option) }
+            return arguments[index]
+        }
+        func number<T: FixedWidthInteger>(_ option: String) throws(ParseError) -> T {
+            let text = try value(option)
+            guard let parsed = T(text) else { throw .invalid(option, text) }
+            return parsed
+        }
+        func pair(_ option: String) throws(ParseError) -> (String, String) {
+            let text = try value(option)
+            guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else { throw .invalid(option, text) }
+            return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+        }
+        while index < arguments.count {
+            let option = arguments[index]
+            switch option {
+            case "--root": config.rootDirectory = try value(option)
+            case "--bind":
+                let (source, target) = try pair(option)
+                config.binds.append(Bind(source: source, target: target))
+            case "--link":
+                let (path, destination) = try pair(option)
+                config.links.append(Link(path: path, destination: destination))
+            case "--mask": config.masks.append(try value(option))
+            case "--tmp-mb": config.tmpSizeMB = try number(option)
+            case "--hostname": config.hostname = try value(option)
+            case "--uid": config.uid = try number(option)
+            case "--gid": config.gid = try number(option)
+            case "--network":
+                let text = try value(option)
+                guard let network = Network(rawValue: text) else { throw .invalid(option, text) }
+                config.network = network
+            case "--cgroup-procs": config.cgroupProcFiles.append(try value(option))
+            case "--workdir": config.workingDirectory = try value(option)
+            case "--nofile": config.maxOpenFiles = try number(option)
+            case "--fsize-mb": config.maxFileSizeMB = try number(option)
+            case "--env": config.environment.append(try value(option))
+            case "--":
+                config.command = Array(arguments[(index + 1)...])
+                index = arguments.count
+                continue
+            default: throw .unknownOption(option)
+            }
+            index += 1
+        }
+        guard !config.rootDirectory.isEmpty else { throw .missing("--root") }
+        guard !config.command.isEmpty else { throw .missing("command after --") }
+        guard config.uid != 0, config.gid != 0 else { throw .invalid("--uid/--gid", "0") }
+        return config
+    }
+}

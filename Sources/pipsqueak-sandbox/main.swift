@@ -1,0 +1,3 @@
+import SandboxSetup
+
+SandboxHelper.main(arguments: Array(CommandLine.arguments.dropFirst()))

@@ -1,0 +1,2 @@
+import Testing
+@Test func placeholderPipsqueakCoreTests() { #expect(Bool(true)) }

@@ -1,0 +1,2 @@
+import Testing
+@Test func placeholderWorkerTests() { #expect(Bool(true)) }
