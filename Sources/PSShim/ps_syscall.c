@@ -6,6 +6,8 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 int ps_pivot_root(const char *new_root, const char *put_old) {
@@ -44,3 +46,11 @@ uint32_t ps_audit_arch(void) {
     return 0;
 #endif
 }
+
+long ps_statfs_type(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long)info.f_type;
+}
+
+int ps_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

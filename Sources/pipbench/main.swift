@@ -1,1 +1,3 @@
+import PipBench
+
 print("pipbench")

@@ -31,6 +31,12 @@ int ps_seccomp_set_filter(const void *instructions, unsigned short count);
 int ps_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
 pid_t ps_fork(void);
 
+/// pipe2 with O_CLOEXEC, so a concurrently spawned process never inherits the pipe.
+int ps_pipe_cloexec(int fds[2]);
+
+/// The file system magic number of the file system holding `path` (statfs f_type), or -1.
+long ps_statfs_type(const char *path);
+
 /// The audit architecture constant of the machine this was compiled for.
 uint32_t ps_audit_arch(void);
 

@@ -1,0 +1,134 @@
+import Foundation
+import TOMLKit
+
+/// Worker settings. Every key can be set in the TOML config file and overridden by a `worker` flag
+/// of the same name (`handler_cache_mb` is `--handler-cache-mb`).
+public struct WorkerConfig: Codable, Equatable, Sendable {
+    public var host = "127.0.0.1"
+    public var port = 5000
+    public var stateDir = "./.pipsqueak"
+    /// Budget of the handler cache (paused sandboxes), from cgroup memory usage; 0 disables the tier.
+    public var handlerCacheMB = 512
+    /// Budget of the import cache (zygote tree); 0 disables the tier.
+    public var importCacheMB = 256
+    /// Package index for installs.
+    public var indexURL = "https://pypi.org/simple"
+    /// An idle instance is frozen after this many milliseconds.
+    public var freezeAfterMS = 1000
+    public var defaultMemoryMB = 256
+    public var defaultTimeoutS = 30.0
+    public var defaultMaxInstances = 4
+    /// Requests that may wait for a busy handler before it answers 503.
+    public var maxQueue = 64
+    public var maxUploadMB = 64
+    public var maxEventKB = 6 * 1024
+    public var python = "/usr/bin/python3"
+    /// A root file system directory for sandboxes; empty means the host's /usr, /lib* and /bin.
+    public var rootfs = ""
+    /// Path of the `pipsqueak-sandbox` helper; empty means next to the running executable.
+    public var sandboxHelper = ""
+    public var tmpMB = 64
+    public var pidsMax = 128
+    public var cpuCores = 1.0
+    /// `auto`, `v1` or `v2`.
+    public var cgroupVersion = "auto"
+    public var sandboxUIDBase = 100_000
+    public var logLevel = "info"
+
+    public init() {}
+
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port
+        case stateDir = "state_dir"
+        case handlerCacheMB = "handler_cache_mb"
+        case importCacheMB = "import_cache_mb"
+        case indexURL = "index_url"
+        case freezeAfterMS = "freeze_after_ms"
+        case defaultMemoryMB = "default_memory_mb"
+        case defaultTimeoutS = "default_timeout_s"
+        case defaultMaxInstances = "default_max_instances"
+        case maxQueue = "max_queue"
+        case maxUploadMB = "max_upload_mb"
+        case maxEventKB = "max_event_kb"
+        case python, rootfs
+        case sandboxHelper = "sandbox_helper"
+        case tmpMB = "tmp_mb"
+        case pidsMax = "pids_max"
+        case cpuCores = "cpu_cores"
+        case cgroupVersion = "cgroup_version"
+        case sandboxUIDBase = "sandbox_uid_base"
+        case logLevel = "log_level"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        var config = WorkerConfig()
+        func read<T: Decodable>(_ key: CodingKeys, _ path: WritableKeyPath<WorkerConfig, T>) throws {
+            if let value = try container.decodeIfPresent(T.self, forKey: key) { config[keyPath: path] = value }
+        }
+        try read(.host, \.host); try read(.port, \.port); try read(.stateDir, \.stateDir)
+        try read(.handlerCacheMB, \.handlerCacheMB); try read(.importCacheMB, \.importCacheMB)
+        try read(.indexURL, \.indexURL); try read(.freezeAfterMS, \.freezeAfterMS)
+        try read(.defaultMemoryMB, \.defaultMemoryMB); try read(.defaultTimeoutS, \.defaultTimeoutS)
+        try read(.defaultMaxInstances, \.defaultMaxInstances); try read(.maxQueue, \.maxQueue)
+        try read(.maxUploadMB, \.maxUploadMB); try read(.maxEventKB, \.maxEventKB)
+        try read(.python, \.python); try read(.rootfs, \.rootfs); try read(.sandboxHelper, \.sandboxHelper)
+        try read(.tmpMB, \.tmpMB); try read(.pidsMax, \.pidsMax); try read(.cpuCores, \.cpuCores)
+        try read(.cgroupVersion, \.cgroupVersion); try read(.sandboxUIDBase, \.sandboxUIDBase)
+        try read(.logLevel, \.logLevel)
+        self = config
+    }
+
+    /// Parses a TOML config; unknown keys and bad values are errors that name the key.
+    public static func parse(toml text: String) throws(PipsqueakError) -> WorkerConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch {
+            throw PipsqueakError(.invalidRequest, "config is not valid TOML: \(error)")
+        }
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        let unknown = table.keys.filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw PipsqueakError(.invalidRequest, "unknown config key(s): \(unknown.joined(separator: ", "))")
+        }
+        let config: WorkerConfig
+        do {
+            config = try TOMLDecoder().decode(WorkerConfig.self, from: table)
+        } catch {
+            throw PipsqueakError(.invalidRequest, "bad config value: \(error)")
+        }
+        try config.validate()
+        return config
+    }
+
+    public static func load(file: String) throws(PipsqueakError) -> WorkerConfig {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw PipsqueakError(.invalidRequest, "cannot read config file \(file)")
+        }
+        return try parse(toml: text)
+    }
+
+    public func validate() throws(PipsqueakError) {
+        func require(_ condition: Bool, _ message: String) throws(PipsqueakError) {
+            if !condition { throw PipsqueakError(.invalidRequest, "bad config: \(message)") }
+        }
+        try require((1...65535).contains(port), "port must be 1-65535")
+        try require(handlerCacheMB >= 0, "handler_cache_mb must be >= 0")
+        try require(importCacheMB >= 0, "import_cache_mb must be >= 0")
+        try require(freezeAfterMS >= 0, "freeze_after_ms must be >= 0")
+        try require(defaultMemoryMB >= 32, "default_memory_mb must be >= 32")
+        try require(defaultTimeoutS > 0, "default_timeout_s must be > 0")
+        try require(defaultMaxInstances >= 1, "default_max_instances must be >= 1")
+        try require(maxQueue >= 0, "max_queue must be >= 0")
+        try require(maxUploadMB >= 1, "max_upload_mb must be >= 1")
+        try require(maxEventKB >= 1, "max_event_kb must be >= 1")
+        try require(tmpMB >= 1, "tmp_mb must be >= 1")
+        try require(pidsMax >= 8, "pids_max must be >= 8")
+        try require(cpuCores > 0, "cpu_cores must be > 0")
+        try require(["auto", "v1", "v2"].contains(cgroupVersion), "cgroup_version must be auto, v1 or v2")
+        try require(sandboxUIDBase >= 1000, "sandbox_uid_base must be >= 1000")
+        try require(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel), "unknown log_level")
+        try require(python.hasPrefix("/"), "python must be an absolute path")
+    }
+}

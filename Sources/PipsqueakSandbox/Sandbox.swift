@@ -1,0 +1,132 @@
+import Foundation
+import NIOCore
+import PipsqueakCore
+import Synchronization
+
+/// One running handler instance: a container with a Python runtime that has loaded the handler.
+public final class Sandbox: Sendable {
+    public let id: String
+    public let handler: String
+    public let cgroup: Cgroup
+    let helperPID: pid_t
+    private let statusPipe: Int32
+    private let channel: RuntimeChannel
+    private let rootDirectory: String
+    private let state = Mutex(State())
+
+    private struct State {
+        var exitCode: Int32?
+        var destroyed = false
+    }
+
+    init(id: String, handler: String, cgroup: Cgroup, helperPID: pid_t, statusPipe: Int32, channel: RuntimeChannel,
+         rootDirectory: String) {
+        self.id = id
+        self.handler = handler
+        self.cgroup = cgroup
+        self.helperPID = helperPID
+        self.statusPipe = statusPipe
+        self.channel = channel
+        self.rootDirectory = rootDirectory
+    }
+
+    /// Waits for the runtime's ready frame; a handler that fails to load is reported as `handlerError`.
+    func waitUntilReady(timeoutSeconds: Double) async throws(PipsqueakError) {
+        let frame: ByteBuffer
+        do {
+            frame = try await channel.call(nil, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
+        } catch RuntimeChannel.Failure.timedOut {
+            throw PipsqueakError(.timeout, "handler \(handler) did not finish loading within \(timeoutSeconds) s")
+        } catch {
+            throw await deathError(during: "start")
+        }
+        switch frame.getInteger(at: frame.readerIndex, as: UInt8.self) {
+        case UInt8(ascii: "K"):
+            return
+        case UInt8(ascii: "I"):
+            let failure = Self.decodeFailure(frame)
+            throw PipsqueakError(.handlerError, "handler \(handler) failed to load: \(failure.type): \(failure.message)",
+                                 details: ["exception": failure.type, "traceback": failure.traceback])
+        default:
+            throw PipsqueakError(.badResponse, "runtime sent an unexpected frame while starting")
+        }
+    }
+
+    /// Runs one event through the handler. Throws `timeout` (the caller must destroy the sandbox),
+    /// `outOfMemory` or `handlerCrashed` when the instance died.
+    public func invoke(event: ByteBuffer, requestID: String, timeoutSeconds: Double) async throws(PipsqueakError) -> InvocationOutcome {
+        let timeoutMS = Int64(timeoutSeconds * 1000)
+        var frame = ByteBufferAllocator().buffer(capacity: event.readableBytes + 64)
+        frame.writeInteger(UInt8(ascii: "R"))
+        frame.writeString("{\"id\":\"\(requestID.filter { $0.isLetter || $0.isNumber || $0 == "-" })\",\"timeout_ms\":\(timeoutMS)}\n")
+        frame.writeImmutableBuffer(event)
+        let reply: ByteBuffer
+        do {
+            reply = try await channel.call(frame, timeout: .milliseconds(timeoutMS))
+        } catch RuntimeChannel.Failure.timedOut {
+            throw PipsqueakError(.timeout, "handler \(handler) did not answer within \(timeoutSeconds) s; its instance was killed")
+        } catch {
+            throw await deathError(during: "invocation")
+        }
+        var payload = reply
+        let kind = payload.readInteger(as: UInt8.self)
+        switch kind {
+        case UInt8(ascii: "O"):
+            return .result(Array(payload.readableBytesView))
+        case UInt8(ascii: "E"):
+            return .raised(Self.decodeFailure(reply))
+        default:
+            throw PipsqueakError(.badResponse, "runtime sent an unexpected frame")
+        }
+    }
+
+    /// Memory charged to this sandbox's cgroup.
+    public func memoryUsage() -> Int64 { cgroup.memoryUsage() ?? 0 }
+
+    public func freeze() throws(PipsqueakError) { try cgroup.freeze() }
+    public func thaw() throws(PipsqueakError) { try cgroup.thaw() }
+
+    /// Kills every process of the sandbox and removes its cgroup and root directory. Idempotent.
+    public func destroy() async {
+        let first = state.withLock { state in
+            defer { state.destroyed = true }
+            return !state.destroyed
+        }
+        guard first else { return }
+        channel.close()
+        try? cgroup.killAll()
+        _ = await exitCode()
+        try? cgroup.remove()
+        close(statusPipe)
+        rmdir(rootDirectory)
+    }
+
+    private func exitCode() async -> Int32? {
+        if let code = state.withLock({ $0.exitCode }) { return code }
+        let code = await HelperProcess.reap(helperPID)
+        state.withLock { $0.exitCode = code }
+        return code
+    }
+
+    /// Explains why the runtime went away: setup failure, OOM kill, or a crash.
+    private func deathError(during phase: String) async -> PipsqueakError {
+        let code = await exitCode()
+        let status = HelperProcess.readStatus(statusPipe)
+        if cgroup.oomKills() > 0 {
+            return PipsqueakError(.outOfMemory, "handler \(handler) ran out of memory during \(phase) and was killed (memory limit reached)")
+        }
+        if !status.isEmpty {
+            return PipsqueakError(.sandboxFailed, "sandbox for \(handler) failed: \(status)")
+        }
+        let how = code.map { $0 > 128 ? "was killed by signal \($0 - 128)" : "exited with status \($0)" } ?? "vanished"
+        return PipsqueakError(.handlerCrashed, "handler \(handler) process \(how) during \(phase)")
+    }
+
+    static func decodeFailure(_ frame: ByteBuffer) -> HandlerFailure {
+        var payload = frame
+        payload.moveReaderIndex(forwardBy: 1)
+        let data = Data(payload.readableBytesView)
+        return (try? JSONDecoder().decode(HandlerFailure.self, from: data))
+            ?? HandlerFailure(type: "Unknown", message: String(decoding: data, as: UTF8.self), traceback: "")
+    }
+}
