@@ -19,6 +19,13 @@ public struct HandlerManifest: Codable, Equatable, Sendable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case entry, network, environment
+        case memoryMB = "memory_mb"
+        case timeoutSeconds = "timeout_s"
+        case maxInstances = "max_instances"
+    }
+
     /// The module path and function name of `entry`.
     public var entryModule: String { String(entry[..<entry.lastIndex(of: ".")!]) }
     public var entryFunction: String { String(entry[entry.index(after: entry.lastIndex(of: ".")!)...]) }

@@ -1,1 +1,3 @@
-print("pipsqueak")
+import PipsqueakCLI
+
+await PipsqueakCommand.runMain()

@@ -1,0 +1,258 @@
+import DequeModule
+import PipsqueakCore
+
+/// Tier 1: live and paused handler instances, reused by later requests to the same handler code.
+///
+/// Requests scale out to `maxInstances` instances per handler, then queue up to `maxQueue`, then are refused.
+/// Idle instances are frozen after `freezeAfter`; least-recently-used idle instances are evicted when the
+/// cgroup-measured memory of all instances exceeds the budget. A budget of 0 disables caching.
+public actor HandlerCache<Instance: CacheableInstance> {
+    public struct Settings: Sendable {
+        public var budgetBytes: Int64
+        public var freezeAfter: Duration
+        public var maxQueue: Int
+
+        public init(budgetBytes: Int64, freezeAfter: Duration, maxQueue: Int) {
+            self.budgetBytes = budgetBytes
+            self.freezeAfter = freezeAfter
+            self.maxQueue = maxQueue
+        }
+    }
+
+    /// An instance lent to one request; give it back with `release`.
+    public struct Lease: Sendable {
+        public let instance: Instance
+        public let handler: String
+        public let digest: String
+        public let start: StartKind
+    }
+
+    public struct Stats: Sendable, Codable, Equatable {
+        public var hits = 0
+        public var misses = 0
+        public var evictions = 0
+        public var rejected = 0
+        public var busy = 0
+        public var idle = 0
+        public var paused = 0
+        public var starting = 0
+        public var queued = 0
+        public var memoryBytes: Int64 = 0
+    }
+
+    private struct Entry {
+        var instance: Instance
+        var digest: String
+        var lastUsed: UInt64
+        var busy: Bool
+        var frozen = false
+        var memoryBytes: Int64 = 0
+    }
+
+    private struct Pool {
+        var entries: [String: Entry] = [:]
+        var starting = 0
+        var waiters: Deque<CheckedContinuation<Void, Never>> = []
+        var currentDigest = ""
+    }
+
+    public let settings: Settings
+    private var pools: [String: Pool] = [:]
+    private var stats = Stats()
+    private var destroying: [String: Task<Void, Never>] = [:]
+    private var shuttingDown = false
+    private let clock = ContinuousClock()
+    private let epoch = ContinuousClock.now
+
+    public init(settings: Settings) {
+        self.settings = settings
+    }
+
+    private var now: UInt64 {
+        let elapsed = epoch.duration(to: clock.now)
+        return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Lends an instance of `handler` at `digest`, starting one with `start` if none is idle.
+    public func acquire(
+        handler: String, digest: String, maxInstances: Int,
+        start: @Sendable () async throws(PipsqueakError) -> Instance
+    ) async throws(PipsqueakError) -> Lease {
+        while true {
+            if shuttingDown { throw PipsqueakError(.shuttingDown, "the worker is shutting down") }
+            retire(handler: handler, keepingDigest: digest)
+            let pool = pools[handler, default: Pool()]
+            let idle = pool.entries.values.filter { !$0.busy }
+            let live = pool.entries.count
+            switch HandlerCachePolicy.admit(idle: idle.count, live: live, starting: pool.starting, maxInstances: maxInstances,
+                                            queued: pool.waiters.count, maxQueue: settings.maxQueue) {
+            case .reuse:
+                let chosen = idle.max { $0.lastUsed < $1.lastUsed }!
+                pools[handler]!.entries[chosen.instance.id]!.busy = true
+                if chosen.frozen {
+                    do {
+                        try chosen.instance.thaw()
+                        pools[handler]?.entries[chosen.instance.id]?.frozen = false
+                    } catch {
+                        discard(handler: handler, id: chosen.instance.id)
+                        continue
+                    }
+                }
+                stats.hits += 1
+                return Lease(instance: chosen.instance, handler: handler, digest: digest, start: .warm)
+            case .start:
+                pools[handler, default: Pool()].starting += 1
+                let instance: Instance
+                do {
+                    instance = try await start()
+                } catch {
+                    pools[handler]?.starting -= 1
+                    wakeOne(handler)
+                    throw error
+                }
+                pools[handler, default: Pool()].starting -= 1
+                stats.misses += 1
+                if shuttingDown || pools[handler]?.currentDigest != digest {
+                    scheduleDestroy(instance)
+                    continue
+                }
+                pools[handler]!.entries[instance.id] = Entry(instance: instance, digest: digest, lastUsed: now, busy: true,
+                                                            memoryBytes: instance.memoryUsage())
+                return Lease(instance: instance, handler: handler, digest: digest, start: .fresh)
+            case .wait:
+                await withCheckedContinuation { continuation in
+                    pools[handler, default: Pool()].waiters.append(continuation)
+                }
+            case .reject:
+                stats.rejected += 1
+                throw PipsqueakError(.overloaded,
+                                     "handler \(handler) is at its limit of \(maxInstances) instance(s) and \(settings.maxQueue) queued request(s); retry later")
+            }
+        }
+    }
+
+    /// Returns a lent instance. An unhealthy one (timed out, crashed) is destroyed, as is every instance
+    /// when the budget is 0 or the handler was redeployed meanwhile.
+    public func release(_ lease: Lease, healthy: Bool) {
+        let id = lease.instance.id
+        let stale = pools[lease.handler]?.currentDigest != lease.digest
+        if !healthy || stale || shuttingDown || settings.budgetBytes == 0 {
+            discard(handler: lease.handler, id: id)
+        } else {
+            pools[lease.handler]?.entries[id]?.busy = false
+            pools[lease.handler]?.entries[id]?.lastUsed = now
+        }
+        wakeOne(lease.handler)
+    }
+
+    /// Destroys every instance of a handler that was deleted or redeployed.
+    public func invalidate(handler: String) {
+        guard var pool = pools[handler] else { return }
+        pool.currentDigest = ""
+        pools[handler] = pool
+        for entry in pool.entries.values where !entry.busy { discard(handler: handler, id: entry.instance.id) }
+        wakeAll(handler)
+    }
+
+    /// Periodic upkeep: sample memory, freeze instances idle for `freezeAfter`, evict over budget.
+    public func maintain() {
+        let nowTick = now
+        let freezeAfter = UInt64(settings.freezeAfter.components.seconds) * 1_000_000_000
+            + UInt64(settings.freezeAfter.components.attoseconds / 1_000_000_000)
+        var infos: [HandlerCachePolicy.InstanceInfo] = []
+        var owner: [String: String] = [:]
+        for (handler, pool) in pools {
+            let idle = pool.entries.values.filter { !$0.busy }.map { (id: $0.instance.id, lastUsed: $0.lastUsed, frozen: $0.frozen) }
+            for id in HandlerCachePolicy.instancesToFreeze(idle, now: nowTick, freezeAfter: freezeAfter) {
+                guard let entry = pools[handler]?.entries[id] else { continue }
+                do {
+                    try entry.instance.freeze()
+                    pools[handler]?.entries[id]?.frozen = true
+                } catch {
+                    discard(handler: handler, id: id)
+                }
+            }
+            for (id, entry) in pools[handler]?.entries ?? [:] {
+                let memory = entry.instance.memoryUsage()
+                pools[handler]?.entries[id]?.memoryBytes = memory
+                infos.append(.init(id: id, lastUsed: entry.lastUsed, memoryBytes: memory, busy: entry.busy))
+                owner[id] = handler
+            }
+        }
+        for id in HandlerCachePolicy.evictions(infos, budgetBytes: settings.budgetBytes) {
+            stats.evictions += 1
+            discard(handler: owner[id]!, id: id)
+        }
+    }
+
+    public func snapshot() -> Stats {
+        var result = stats
+        for pool in pools.values {
+            for entry in pool.entries.values {
+                if entry.busy { result.busy += 1 } else if entry.frozen { result.paused += 1 } else { result.idle += 1 }
+                result.memoryBytes += entry.memoryBytes
+            }
+            result.starting += pool.starting
+            result.queued += pool.waiters.count
+        }
+        return result
+    }
+
+    /// Instance counts per handler: (live, paused).
+    public func instanceCounts() -> [String: (live: Int, paused: Int)] {
+        pools.mapValues { pool in
+            (pool.entries.values.filter { !$0.frozen }.count, pool.entries.values.filter(\.frozen).count)
+        }
+    }
+
+    /// Refuses new work, wakes every waiter, destroys every instance and waits until all are gone.
+    public func shutdown() async {
+        shuttingDown = true
+        for handler in Array(pools.keys) {
+            wakeAll(handler)
+            for id in Array(pools[handler]?.entries.keys ?? [:].keys) { discard(handler: handler, id: id) }
+        }
+        while let (_, task) = destroying.first {
+            await task.value
+        }
+    }
+
+    // MARK: internals
+
+    private func retire(handler: String, keepingDigest digest: String) {
+        guard let pool = pools[handler] else {
+            pools[handler] = Pool(currentDigest: digest)
+            return
+        }
+        guard pool.currentDigest != digest else { return }
+        pools[handler]!.currentDigest = digest
+        for entry in pool.entries.values where !entry.busy && entry.digest != digest {
+            discard(handler: handler, id: entry.instance.id)
+        }
+    }
+
+    private func discard(handler: String, id: String) {
+        guard let entry = pools[handler]?.entries.removeValue(forKey: id) else { return }
+        scheduleDestroy(entry.instance)
+    }
+
+    private func scheduleDestroy(_ instance: Instance) {
+        let id = instance.id
+        destroying[id] = Task {
+            await instance.destroy()
+            self.finishedDestroying(id)
+        }
+    }
+
+    private func finishedDestroying(_ id: String) {
+        destroying[id] = nil
+    }
+
+    private func wakeOne(_ handler: String) {
+        pools[handler]?.waiters.popFirst()?.resume()
+    }
+
+    private func wakeAll(_ handler: String) {
+        while let waiter = pools[handler]?.waiters.popFirst() { waiter.resume() }
+    }
+}

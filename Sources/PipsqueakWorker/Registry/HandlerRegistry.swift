@@ -1,0 +1,149 @@
+import Foundation
+import Logging
+import PipsqueakCore
+import Synchronization
+
+/// Deployed handlers and their code, persisted in the state directory with atomic writes.
+///
+/// Layout: `handlers/<name>.json` records, `code/<digest>/` extracted code (read-only, shared by equal uploads).
+public final class HandlerRegistry: Sendable {
+    public let stateDirectory: URL
+    private let records = Mutex<[String: HandlerRecord]>([:])
+    /// Serializes deploys and deletes so records and code directories stay consistent.
+    private let writeLock = Mutex<Void>(())
+
+    private var handlersDirectory: URL { stateDirectory.appendingPathComponent("handlers") }
+    private var codeRoot: URL { stateDirectory.appendingPathComponent("code") }
+
+    public init(stateDirectory: URL, logger: Logger) throws {
+        self.stateDirectory = stateDirectory
+        let manager = FileManager.default
+        try manager.createDirectory(at: handlersDirectory, withIntermediateDirectories: true)
+        try manager.createDirectory(at: codeRoot, withIntermediateDirectories: true)
+        var loaded: [String: HandlerRecord] = [:]
+        let decoder = Self.decoder
+        for file in try manager.contentsOfDirectory(atPath: handlersDirectory.path) {
+            let url = handlersDirectory.appendingPathComponent(file)
+            if file.hasPrefix(".") {
+                try? manager.removeItem(at: url)   // an interrupted atomic write
+                continue
+            }
+            guard file.hasSuffix(".json") else { continue }
+            do {
+                let record = try decoder.decode(HandlerRecord.self, from: Data(contentsOf: url))
+                guard manager.fileExists(atPath: codeDirectory(digest: record.digest).path) else {
+                    logger.error("handler code missing; skipping", metadata: ["handler": "\(record.name)"])
+                    continue
+                }
+                loaded[record.name] = record
+            } catch {
+                logger.error("unreadable handler record; skipping", metadata: ["file": "\(file)", "error": "\(error)"])
+            }
+        }
+        // Extraction directories of interrupted deploys.
+        for directory in try manager.contentsOfDirectory(atPath: codeRoot.path) where directory.hasPrefix(".") {
+            try? manager.removeItem(at: codeRoot.appendingPathComponent(directory))
+        }
+        records.withLock { $0 = loaded }
+    }
+
+    public func codeDirectory(digest: String) -> URL { codeRoot.appendingPathComponent(digest) }
+
+    public func record(named name: String) -> HandlerRecord? { records.withLock { $0[name] } }
+
+    public func all() -> [HandlerRecord] { records.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
+
+    /// Validates and stores an uploaded gzip tar. Returns the new record and whether the code changed.
+    public func deploy(name: HandlerName, archive: [UInt8]) throws(PipsqueakError) -> (record: HandlerRecord, changed: Bool) {
+        let entries = try HandlerArchive.entries(gzipped: archive)
+        let files = entries.filter { !$0.isDirectory }
+        var manifest = HandlerManifest()
+        if let yaml = files.first(where: { $0.path == HandlerManifest.fileName }) {
+            manifest = try HandlerManifest.parse(yaml: String(decoding: yaml.contents, as: UTF8.self))
+        }
+        let modulePath = manifest.entryModule.replacingOccurrences(of: ".", with: "/")
+        guard files.contains(where: { $0.path == modulePath + ".py" || $0.path == modulePath + "/__init__.py" }) else {
+            throw PipsqueakError(.invalidArchive,
+                                 "entry \(manifest.entry) needs \(modulePath).py in the handler directory; the archive holds: \(files.prefix(10).map(\.path).joined(separator: ", "))")
+        }
+        let requirements = files.first { $0.path == "requirements.txt" }.map {
+            String(decoding: $0.contents, as: UTF8.self).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        } ?? []
+        let digest = archive.sha256Hex
+        return try writeLock.withLock { _ throws(PipsqueakError) in
+            try storeCode(entries, digest: digest)
+            let previous = record(named: name.value)
+            let record = HandlerRecord(name: name.value, digest: digest, manifest: manifest, deployedAt: Date(),
+                                       files: files.count, codeBytes: files.reduce(0) { $0 + $1.contents.count },
+                                       requirements: requirements)
+            do {
+                try AtomicFile.write(try Self.encoder.encode(record), to: recordURL(name.value))
+            } catch {
+                throw PipsqueakError(.internalError, "cannot save handler \(name): \(error)")
+            }
+            records.withLock { $0[name.value] = record }
+            if let previous, previous.digest != digest { removeCodeIfUnused(previous.digest) }
+            return (record, previous?.digest != digest)
+        }
+    }
+
+    /// Deletes a handler; throws `notFound` if there is none.
+    public func delete(name: String) throws(PipsqueakError) {
+        try writeLock.withLock { _ throws(PipsqueakError) in
+            guard let record = record(named: name) else { throw PipsqueakError(.notFound, "no handler named \(name)") }
+            do {
+                try FileManager.default.removeItem(at: recordURL(name))
+            } catch {
+                throw PipsqueakError(.internalError, "cannot delete handler \(name): \(error)")
+            }
+            records.withLock { $0[name] = nil }
+            removeCodeIfUnused(record.digest)
+        }
+    }
+
+    private func recordURL(_ name: String) -> URL { handlersDirectory.appendingPathComponent("\(name).json") }
+
+    private func storeCode(_ entries: [HandlerArchive.Entry], digest: String) throws(PipsqueakError) {
+        let target = codeDirectory(digest: digest)
+        if FileManager.default.fileExists(atPath: target.path) { return }
+        let staging = codeRoot.appendingPathComponent(".staging-\(digest)-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try HandlerArchive.extract(entries, into: staging)
+            try makeWorldReadable(staging)
+            try AtomicFile.rename(staging, to: target)
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw PipsqueakError(.internalError, "cannot store handler code: \(error)")
+        }
+    }
+
+    /// Sandbox users are unprivileged and unmapped, so code must be readable (not writable) by others.
+    private func makeWorldReadable(_ directory: URL) throws {
+        let manager = FileManager.default
+        try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+        let enumerator = manager.enumerator(at: directory, includingPropertiesForKeys: [.isDirectoryKey])
+        while let url = enumerator?.nextObject() as? URL {
+            let isDirectory = (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
+            try manager.setAttributes([.posixPermissions: isDirectory ? 0o755 : 0o644], ofItemAtPath: url.path)
+        }
+    }
+
+    private func removeCodeIfUnused(_ digest: String) {
+        let used = records.withLock { $0.values.contains { $0.digest == digest } }
+        if !used { try? FileManager.default.removeItem(at: codeDirectory(digest: digest)) }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
