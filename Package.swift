@@ -125,7 +125,14 @@ let package = Package(
             dependencies: ["PipBench", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .testTarget(name: "PipsqueakCoreTests", dependencies: ["PipsqueakCore"]),
+        .testTarget(
+            name: "PipsqueakCoreTests",
+            dependencies: [
+                "PipsqueakCore",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "SandboxTests", dependencies: ["PipsqueakSandbox", "SandboxSetup"]),
         .testTarget(name: "CacheTests", dependencies: ["PipsqueakCache"]),
         .testTarget(

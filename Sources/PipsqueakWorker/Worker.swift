@@ -89,6 +89,7 @@ public final class Worker: Sendable {
     public func shutdown() async {
         await cache.shutdown()
         hierarchy.removeAll()
+        hierarchy.removeParent()
         logger.info("worker stopped; all sandboxes removed")
     }
 

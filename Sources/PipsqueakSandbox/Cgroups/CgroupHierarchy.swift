@@ -64,6 +64,17 @@ public struct CgroupHierarchy: Sendable {
         try CgroupFile.write("+memory +pids +cpu", to: directory + "/cgroup.subtree_control")
     }
 
+    /// Removes the worker's parent cgroups (and `pipsqueak` itself once no other worker uses it).
+    public func removeParent() {
+        let components = parent.split(separator: "/").map(String.init)
+        let bases = version == .v1 ? Cgroup.v1Controllers.map { "\(mountPoint)/\($0)" } : [mountPoint]
+        for base in bases {
+            for depth in stride(from: components.count, to: 0, by: -1) {
+                rmdir(base + "/" + components.prefix(depth).joined(separator: "/"))
+            }
+        }
+    }
+
     /// Names of sandbox cgroups under this worker's parent, e.g. left behind by a crashed worker.
     public func existingSandboxes() -> [String] {
         let base = version == .v1 ? "\(mountPoint)/freezer/\(parent)" : "\(mountPoint)/\(parent)"

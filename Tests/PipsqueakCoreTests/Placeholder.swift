@@ -1,2 +1,0 @@
-import Testing
-@Test func placeholderPipsqueakCoreTests() { #expect(Bool(true)) }
