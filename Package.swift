@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PipsqueakCore",
+                "PipsqueakCore", "pipsqueak", "pipsqueak-sandbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -113,7 +113,7 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         func require(_ condition: Bool, _ message: String) throws(PipsqueakError) {
             if !condition { throw PipsqueakError(.invalidRequest, "bad config: \(message)") }
         }
-        try require((1...65535).contains(port), "port must be 1-65535")
+        try require((0...65535).contains(port), "port must be 0-65535 (0 picks a free port)")
         try require(handlerCacheMB >= 0, "handler_cache_mb must be >= 0")
         try require(importCacheMB >= 0, "import_cache_mb must be >= 0")
         try require(freezeAfterMS >= 0, "freeze_after_ms must be >= 0")
