@@ -1,0 +1,11 @@
+import ArgumentParser
+import PipBench
+
+@main
+struct PipBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipbench",
+        abstract: "Artificial Python packages, a PyPI mirror for them, and a load client for Pipsqueak workers.",
+        subcommands: [GenerateCommand.self]
+    )
+}

@@ -1,3 +1,0 @@
-import PipBench
-
-print("pipbench")
