@@ -4,9 +4,15 @@
 /// set of valid Python statements (ratio about `textLow`); binary payloads mix random and zero blocks.
 /// The share of random lines is chosen so the mix reproduces the target ratio.
 enum ContentSynth {
-    /// Deflate ratios of the two ingredients, measured with zlib's default level (see ContentTests).
-    static let textLow = 0.02, textHigh = 0.78
-    static let binaryLow = 0.004, binaryHigh = 1.0
+    /// (share of random lines or blocks, deflate ratio) measured with zlib's default level on 400 kB samples;
+    /// the mix is not linear, so the share for a target ratio is interpolated from these points.
+    static let textCalibration: [(share: Double, ratio: Double)] = [
+        (0, 0.022), (0.1, 0.123), (0.2, 0.209), (0.3, 0.294), (0.4, 0.379),
+        (0.5, 0.450), (0.6, 0.515), (0.8, 0.644), (1.0, 0.751),
+    ]
+    static let binaryCalibration: [(share: Double, ratio: Double)] = [
+        (0, 0.001), (0.15, 0.165), (0.3, 0.309), (0.5, 0.513), (1.0, 1.0),
+    ]
 
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.".utf8)
     private static let boilerplate = [
@@ -22,7 +28,7 @@ enum ContentSynth {
 
     /// Text of exactly `size` bytes; for `.python` every line is valid Python, for `.json` the whole is a JSON document.
     static func text(size: Int, ratio: Double, kind: PackagePlan.FileKind, header: String, using rng: inout SeededGenerator) -> [UInt8] {
-        let randomShare = share(ratio, low: textLow, high: textHigh)
+        let randomShare = share(ratio, textCalibration)
         var out: [UInt8] = []
         out.reserveCapacity(size + 80)
         let isJSON = kind == .json
@@ -52,7 +58,7 @@ enum ContentSynth {
 
     /// Binary payload of exactly `size` bytes, starting with an ELF magic like a shared object.
     static func binary(size: Int, ratio: Double, using rng: inout SeededGenerator) -> [UInt8] {
-        let randomShare = share(ratio, low: binaryLow, high: binaryHigh)
+        let randomShare = share(ratio, binaryCalibration)
         var out: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]
         out.reserveCapacity(size + 256)
         while out.count < size {
@@ -69,8 +75,13 @@ enum ContentSynth {
         return out
     }
 
-    private static func share(_ ratio: Double, low: Double, high: Double) -> Double {
-        Swift.min(Swift.max((ratio - low) / (high - low), 0), 1)
+    /// Inverse of the calibration curve, by linear interpolation between its points.
+    static func share(_ ratio: Double, _ curve: [(share: Double, ratio: Double)]) -> Double {
+        guard ratio > curve[0].ratio else { return 0 }
+        for (a, b) in zip(curve, curve.dropFirst()) where ratio <= b.ratio {
+            return a.share + (b.share - a.share) * (ratio - a.ratio) / (b.ratio - a.ratio)
+        }
+        return 1
     }
 
     private static func appendRandom(_ out: inout [UInt8], count: Int, using rng: inout SeededGenerator) {

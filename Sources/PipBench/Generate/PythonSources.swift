@@ -18,13 +18,7 @@ enum PythonSources {
             PIPBENCH_DEPENDENCIES = \(pythonList(plan.requirements.map(\.name)))
 
 
-            def _pipbench_burn(seconds):
-                deadline = _pipbench_time.process_time() + seconds
-                x = 0
-                while _pipbench_time.process_time() < deadline:
-                    for i in range(2000):
-                        x = (x * 31 + i) % 1000003
-                return x
+            \(burnFunction(name: "_pipbench_burn", clock: "_pipbench_time"))
 
 
             _pipbench_sink = _pipbench_burn(PIPBENCH_IMPORT_CPU_SECONDS)
@@ -52,13 +46,7 @@ enum PythonSources {
         PIPBENCH_INSTALL_CPU_SECONDS = \(format(plan.installCpuSeconds))
 
 
-        def pipbench_install_work(seconds=PIPBENCH_INSTALL_CPU_SECONDS):
-            deadline = time.process_time() + seconds
-            x = 0
-            while time.process_time() < deadline:
-                for i in range(2000):
-                    x = (x * 31 + i) % 1000003
-            return x
+        \(burnFunction(name: "pipbench_install_work", clock: "time", defaultSeconds: "PIPBENCH_INSTALL_CPU_SECONDS"))
 
 
         if __name__ == "__main__":
@@ -136,6 +124,20 @@ enum PythonSources {
             return filename
 
         """#
+
+    /// A function that spins on the CPU until `seconds` of process time have passed.
+    static func burnFunction(name: String, clock: String, defaultSeconds: String? = nil) -> String {
+        let parameter = defaultSeconds.map { "seconds=\($0)" } ?? "seconds"
+        return [
+            "def \(name)(\(parameter)):",
+            "    deadline = \(clock).process_time() + seconds",
+            "    x = 0",
+            "    while \(clock).process_time() < deadline:",
+            "        for i in range(2000):",
+            "            x = (x * 31 + i) % 1000003",
+            "    return x",
+        ].joined(separator: "\n")
+    }
 
     static func format(_ value: Double) -> String { String(format: "%.6f", value) }
 
