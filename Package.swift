@@ -149,6 +149,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "PipBenchTests", dependencies: ["PipBench"]),
+        .testTarget(
+            name: "PipBenchTests",
+            dependencies: ["PipBench", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
     ]
 )
