@@ -75,10 +75,8 @@ public struct SimpleIndex {
                 "hashes": ["sha256": link.sha256],
             ]
             if let python = link.requiresPython { file["requires-python"] = python }
-            if let meta = link.metadataSha256 {
-                file["core-metadata"] = ["sha256": meta]
-                file["dist-info-metadata"] = ["sha256": meta]
-            }
+            // Only the PEP 714 key: pip 23.0 crashes on the older `dist-info-metadata` key's dict form.
+            if let meta = link.metadataSha256 { file["core-metadata"] = ["sha256": meta] }
             return file
         }
         return try json(["meta": ["api-version": "1.0"], "name": name, "files": files])
