@@ -100,6 +100,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -135,11 +136,13 @@ let package = Package(
         ),
         .testTarget(name: "SandboxTests", dependencies: ["PipsqueakSandbox", "SandboxSetup"]),
         .testTarget(name: "CacheTests", dependencies: ["PipsqueakCache"]),
+        .testTarget(name: "CLITests", dependencies: ["PipsqueakCLI", "PipsqueakCore"]),
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "PipsqueakWorker",
+                "PipsqueakWorker", "PipsqueakCore", "pipsqueak-sandbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(

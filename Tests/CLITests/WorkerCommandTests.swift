@@ -1,0 +1,36 @@
+import Foundation
+@testable import PipsqueakCLI
+import PipsqueakCore
+import Testing
+
+@Suite struct WorkerCommandTests {
+    @Test func everyConfigKeyIsAlsoAFlag() {
+        let help = WorkerCommand.helpMessage(columns: 400)
+        for key in WorkerConfig.CodingKeys.allCases {
+            let flag = "--" + key.rawValue.replacingOccurrences(of: "_", with: "-")
+            #expect(help.contains(flag), "missing flag \(flag)")
+        }
+    }
+
+    @Test func flagWinsOverConfigFile() throws {
+        let file = NSTemporaryDirectory() + "pipsqueak-\(UUID().uuidString).toml"
+        try "handler_cache_mb = 300\nport = 6001\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let command = try WorkerCommand.parse(["--config", file, "--handler-cache-mb", "0"])
+        let config = try command.resolvedConfig()
+        #expect(config.handlerCacheMB == 0)
+        #expect(config.port == 6001)
+        #expect(config.stateDir == WorkerConfig().stateDir)
+    }
+
+    @Test func badFlagValueIsRejected() throws {
+        let command = try WorkerCommand.parse(["--cgroup-version", "v7"])
+        #expect(throws: PipsqueakError.self) { try command.resolvedConfig() }
+    }
+
+    @Test func rootCommandListsEverySubcommand() {
+        let help = PipsqueakCommand.helpMessage()
+        for subcommand in ["worker", "deploy", "invoke", "ls", "rm", "status", "bench"] {
+            #expect(help.contains(subcommand))
+        }
+    }
+}
