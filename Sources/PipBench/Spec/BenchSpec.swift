@@ -19,7 +19,7 @@ public struct BenchSpec: Codable, Sendable, Equatable {
     /// How deep the package's sub-packages nest (0 = all files beside `__init__.py`).
     public var directoryDepth = Distribution(.empirical([0, 0, 0, 1, 1, 1, 1, 2, 2, 3]))
     /// Relative frequency of each file extension among ordinary files.
-    public var fileKinds: [String: Double] = ["py": 0.85, "pyi": 0.04, "txt": 0.04, "json": 0.04, "typed": 0.03]
+    public var fileKinds: [String: Double] = ["py": 0.88, "pyi": 0.04, "txt": 0.04, "json": 0.04]
     /// Direct dependencies per package (out-degree of the dependency DAG).
     public var dependencies = Distribution(.empirical([0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 4, 6]))
     /// Preferential attachment: a dependency is drawn with weight (in-degree + 1)^bias; 0 = uniform.
