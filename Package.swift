@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "PipsqueakCache",
             dependencies: [
-                "PipsqueakCore", "PipsqueakSandbox",
+                "PipsqueakCore", "PipsqueakSandbox", "SandboxSetup",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]

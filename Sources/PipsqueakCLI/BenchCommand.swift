@@ -60,11 +60,11 @@ struct WarmBench: AsyncParsableCommand {
         let floorMedian = Double(floor.valueAtPercentile(50))
         func row(_ label: String, _ histogram: Histogram<UInt64>) -> String {
             let median = Double(histogram.valueAtPercentile(50)), p99 = Double(histogram.valueAtPercentile(99))
-            return label.padding(toLength: 34, withPad: " ", startingAt: 0)
+            return label.padding(toLength: 40, withPad: " ", startingAt: 0)
                 + String(format: "%10.3f %10.3f %10.1fx", median / 1000, p99 / 1000, median / floorMedian)
         }
         print("worker \(worker.url), one keep-alive connection, client-measured latency")
-        print("".padding(toLength: 34, withPad: " ", startingAt: 0) + "median ms     p99 ms   vs floor")
+        print("".padding(toLength: 40, withPad: " ", startingAt: 0) + "median ms     p99 ms   vs floor")
         print(row("HTTP floor (GET /healthz)", floor))
         print(row("warm invocation (no-op handler)", warm))
         print(row("  server side (X-Pipsqueak-Duration)", serverSide))

@@ -36,7 +36,22 @@ struct DeployCommand: AsyncParsableCommand {
         log.write(Data("packing \(path)…\n".utf8))
         let archive = try HandlerArchive.gzipTar(of: URL(fileURLWithPath: path))
         log.write(Data("uploading \(archive.count) bytes to \(worker.url)…\n".utf8))
-        let reply = try await worker.client.send(.PUT, "/handlers/\(name)", body: archive, contentType: "application/gzip")
+        let client = worker.client, handler = name
+        // Show the worker's install progress while the upload request resolves and installs packages.
+        let progress = Task {
+            var last = ""
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(300))
+                guard let reply = try? await client.send(.GET, "/installs"),
+                      let jobs = reply.json as? [[String: Any]],
+                      let phase = jobs.first(where: { $0["handler"] as? String == handler })?["phase"] as? String,
+                      phase != last else { continue }
+                last = phase
+                FileHandle.standardError.write(Data("\(phase)…\n".utf8))
+            }
+        }
+        let reply = try await client.send(.PUT, "/handlers/\(name)", body: archive, contentType: "application/gzip")
+        progress.cancel()
         try requireSuccess(reply)
         let digest = ((reply.json as? [String: Any])?["digest"] as? String) ?? "?"
         print("deployed \(name) (\(digest.prefix(12)))")

@@ -6,7 +6,7 @@ public struct PipsqueakCommand: AsyncParsableCommand {
         commandName: "pipsqueak",
         abstract: "A serverless platform for Python handlers that knows which packages each handler needs.",
         subcommands: [WorkerCommand.self, DeployCommand.self, InvokeCommand.self, ListCommand.self,
-                      RemoveCommand.self, StatusCommand.self, BenchCommand.self])
+                      RemoveCommand.self, StatusCommand.self, PackagesCommand.self, BenchCommand.self])
 
     public init() {}
 }

@@ -22,6 +22,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Handler cache budget in MiB; 0 disables the tier (default 512).") var handlerCacheMb: Int?
     @Option(help: "Import cache budget in MiB; 0 disables the tier (default 256).") var importCacheMb: Int?
     @Option(help: "Package index URL (default https://pypi.org/simple).") var indexUrl: String?
+    @Option(help: "Local directory of wheels and sdists pip may install from.") var findLinks: String?
+    @Option(help: "Install cache disk budget in MiB; 0 means unlimited (default 0).") var installCacheMb: Int?
     @Option(help: "Freeze an instance after this many idle milliseconds (default 1000).") var freezeAfterMs: Int?
     @Option(help: "Default memory limit per instance in MiB (default 256).") var defaultMemoryMb: Int?
     @Option(help: "Default invocation timeout in seconds (default 30).") var defaultTimeoutS: Double?
@@ -47,6 +49,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         apply(host, \.host); apply(port, \.port); apply(stateDir, \.stateDir)
         apply(handlerCacheMb, \.handlerCacheMB); apply(importCacheMb, \.importCacheMB); apply(indexUrl, \.indexURL)
+        apply(findLinks, \.findLinks); apply(installCacheMb, \.installCacheMB)
         apply(freezeAfterMs, \.freezeAfterMS); apply(defaultMemoryMb, \.defaultMemoryMB); apply(defaultTimeoutS, \.defaultTimeoutS)
         apply(defaultMaxInstances, \.defaultMaxInstances); apply(maxQueue, \.maxQueue); apply(maxUploadMb, \.maxUploadMB)
         apply(maxEventKb, \.maxEventKB); apply(python, \.python); apply(rootfs, \.rootfs); apply(sandboxHelper, \.sandboxHelper)

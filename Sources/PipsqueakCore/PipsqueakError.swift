@@ -19,6 +19,8 @@ public struct PipsqueakError: Error, CustomStringConvertible, Sendable {
         public static let invalidManifest = Code("invalid_manifest", status: 400)
         public static let invalidRequest = Code("invalid_request", status: 400)
         public static let notFound = Code("not_found", status: 404)
+        public static let unresolvableRequirements = Code("unresolvable_requirements", status: 422)
+        public static let installFailed = Code("install_failed", status: 422)
         public static let payloadTooLarge = Code("payload_too_large", status: 413)
         public static let handlerError = Code("handler_error", status: 502)
         public static let handlerCrashed = Code("handler_crashed", status: 502)

@@ -13,6 +13,10 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
     public var importCacheMB = 256
     /// Package index for installs.
     public var indexURL = "https://pypi.org/simple"
+    /// A local directory of wheels and sdists pip may also install from.
+    public var findLinks = ""
+    /// Disk budget of the install cache in MiB; least-recently-used packages not in use are removed beyond it. 0 means unlimited.
+    public var installCacheMB = 0
     /// An idle instance is frozen after this many milliseconds.
     public var freezeAfterMS = 1000
     public var defaultMemoryMB = 256
@@ -43,6 +47,8 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         case handlerCacheMB = "handler_cache_mb"
         case importCacheMB = "import_cache_mb"
         case indexURL = "index_url"
+        case findLinks = "find_links"
+        case installCacheMB = "install_cache_mb"
         case freezeAfterMS = "freeze_after_ms"
         case defaultMemoryMB = "default_memory_mb"
         case defaultTimeoutS = "default_timeout_s"
@@ -69,6 +75,7 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         try read(.host, \.host); try read(.port, \.port); try read(.stateDir, \.stateDir)
         try read(.handlerCacheMB, \.handlerCacheMB); try read(.importCacheMB, \.importCacheMB)
         try read(.indexURL, \.indexURL); try read(.freezeAfterMS, \.freezeAfterMS)
+        try read(.findLinks, \.findLinks); try read(.installCacheMB, \.installCacheMB)
         try read(.defaultMemoryMB, \.defaultMemoryMB); try read(.defaultTimeoutS, \.defaultTimeoutS)
         try read(.defaultMaxInstances, \.defaultMaxInstances); try read(.maxQueue, \.maxQueue)
         try read(.maxUploadMB, \.maxUploadMB); try read(.maxEventKB, \.maxEventKB)
@@ -116,6 +123,9 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         try require((0...65535).contains(port), "port must be 0-65535 (0 picks a free port)")
         try require(handlerCacheMB >= 0, "handler_cache_mb must be >= 0")
         try require(importCacheMB >= 0, "import_cache_mb must be >= 0")
+        try require(installCacheMB >= 0, "install_cache_mb must be >= 0")
+        try require(findLinks.isEmpty || findLinks.hasPrefix("/"), "find_links must be an absolute directory path")
+        try require(["http://", "https://", "file:///"].contains { indexURL.hasPrefix($0) }, "index_url must be an http(s) or file:/// URL")
         try require(freezeAfterMS >= 0, "freeze_after_ms must be >= 0")
         try require(defaultMemoryMB >= 32, "default_memory_mb must be >= 32")
         try require(defaultTimeoutS > 0, "default_timeout_s must be > 0")

@@ -41,8 +41,8 @@ public final class SandboxLauncher: Sendable {
 
     public let configuration: Configuration
     private let group: any EventLoopGroup
-    private let base: (binds: [SandboxConfiguration.Bind], links: [SandboxConfiguration.Link], masks: [String])
-    private let counter = Counter()
+    let base: (binds: [SandboxConfiguration.Bind], links: [SandboxConfiguration.Link], masks: [String])
+    let counter = Counter()
 
     public init(configuration: Configuration, group: any EventLoopGroup) {
         self.configuration = configuration
@@ -57,27 +57,36 @@ public final class SandboxLauncher: Sendable {
         return UInt32(configuration.uidBase) + hash % 60_000
     }
 
-    /// Builds the helper configuration for a request; the pure part of `launch`.
-    public func sandboxConfiguration(for request: SandboxRequest, rootDirectory: String, cgroup: Cgroup) -> SandboxConfiguration {
+    /// The parts every sandbox shares: base file system, masks, /tmp, identity, network, cgroup, environment.
+    func baseConfiguration(rootDirectory: String, cgroup: Cgroup, uid: UInt32, network: HandlerManifest.Network,
+                           environment extra: [String: String], identity: String) -> SandboxConfiguration {
         var config = SandboxConfiguration()
         config.rootDirectory = rootDirectory
-        config.binds = base.binds + [
-            .init(source: request.codeDirectory, target: Self.codeInSandbox),
-            .init(source: configuration.runtimeScript, target: Self.runtimeScriptInSandbox),
-        ] + request.extraBinds.map { .init(source: $0.host, target: $0.sandbox) }
+        config.binds = base.binds
         config.links = base.links
         config.masks = base.masks
         config.tmpSizeMB = configuration.tmpMB
         config.hostname = "pipsqueak"
-        config.uid = uid(for: request.handler)
-        config.gid = config.uid
-        config.network = request.network == .host ? .host : .none
+        config.uid = uid
+        config.gid = uid
+        config.network = network == .host ? .host : .none
         config.cgroupProcFiles = cgroup.procFiles
-        config.workingDirectory = Self.codeInSandbox
         var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8"]
-        environment.merge(request.environment) { _, handler in handler }
-        environment["PIPSQUEAK_HANDLER"] = request.handler
+        environment.merge(extra) { _, handler in handler }
+        environment["PIPSQUEAK_HANDLER"] = identity
         config.environment = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }
+        return config
+    }
+
+    /// Builds the helper configuration for a handler instance; the pure part of `launch`.
+    public func sandboxConfiguration(for request: SandboxRequest, rootDirectory: String, cgroup: Cgroup) -> SandboxConfiguration {
+        var config = baseConfiguration(rootDirectory: rootDirectory, cgroup: cgroup, uid: uid(for: request.handler),
+                                       network: request.network, environment: request.environment, identity: request.handler)
+        config.binds += [
+            .init(source: request.codeDirectory, target: Self.codeInSandbox),
+            .init(source: configuration.runtimeScript, target: Self.runtimeScriptInSandbox),
+        ] + request.extraBinds.map { .init(source: $0.host, target: $0.sandbox) }
+        config.workingDirectory = Self.codeInSandbox
         var command = [configuration.python, "-I", "-S", "-B", "-u", Self.runtimeScriptInSandbox,
                        "--entry", request.entry, "--name", request.handler,
                        "--memory-mb", String(request.memoryMB), "--code", Self.codeInSandbox]
@@ -85,6 +94,8 @@ public final class SandboxLauncher: Sendable {
         config.command = command
         return config
     }
+
+    func counterValue() -> Int { counter.next() }
 
     /// Starts a sandbox and waits until the runtime has loaded the handler.
     public func launch(_ request: SandboxRequest, logger: Logger) async throws(PipsqueakError) -> Sandbox {

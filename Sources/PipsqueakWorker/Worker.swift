@@ -16,6 +16,9 @@ public final class Worker: Sendable {
     public let registry: HandlerRegistry
     public let cache: HandlerCache<Sandbox>
     public let launcher: SandboxLauncher
+    public let installCache: InstallCache
+    /// Deploys in progress and what they are doing, for `GET /installs` and the CLI's progress.
+    let installProgress = InstallProgress()
     public let metrics: WorkerMetrics
     public let hierarchy: CgroupHierarchy
     let logger: Logger
@@ -60,6 +63,11 @@ public final class Worker: Sendable {
                                  rootfs: config.rootfs, hierarchy: hierarchy, tmpMB: config.tmpMB, pidsMax: config.pidsMax,
                                  cpuCores: config.cpuCores, uidBase: config.sandboxUIDBase),
             group: group)
+        installCache = try InstallCache(
+            root: state.appendingPathComponent("packages"),
+            settings: .init(python: config.python, indexURL: config.indexURL, findLinks: config.findLinks,
+                            budgetBytes: Int64(config.installCacheMB) << 20, installerUID: UInt32(config.sandboxUIDBase + 60_001)),
+            launcher: launcher, logger: logger)
         metrics = WorkerMetrics()
         logger.info("worker ready", metadata: ["state": "\(state.path)", "cgroups": "\(version.rawValue)",
                                               "handlers": "\(registry.all().count)"])
@@ -95,13 +103,15 @@ public final class Worker: Sendable {
 
     func status() async -> WorkerStatus {
         let stats = await cache.snapshot()
+        let packages = await installCache.snapshot()
         return WorkerStatus(
             handlers: registry.all().count,
             tiers: [
                 "handler_cache": .init(enabled: config.handlerCacheMB > 0, hits: stats.hits, misses: stats.misses,
                                        evictions: stats.evictions, budgetMB: config.handlerCacheMB),
                 "import_cache": .init(enabled: false, hits: 0, misses: 0, evictions: 0, budgetMB: config.importCacheMB),
-                "install_cache": .init(enabled: false, hits: 0, misses: 0, evictions: 0, budgetMB: 0),
+                "install_cache": .init(enabled: true, hits: packages.hits, misses: packages.misses, evictions: packages.evictions,
+                                       budgetMB: config.installCacheMB),
             ],
             instances: .init(live: stats.busy + stats.idle, busy: stats.busy, idle: stats.idle, paused: stats.paused,
                              starting: stats.starting, queued: stats.queued),
@@ -110,14 +120,25 @@ public final class Worker: Sendable {
     }
 }
 
+extension Worker {
+    /// Distributions mounted by live or paused instances; these are never removed.
+    func packagesInUse() async -> Set<PackageRef> {
+        let handlers = await cache.instanceCounts().keys
+        return Set(handlers.compactMap { registry.record(named: $0) }.flatMap(\.packages))
+    }
+}
+
 /// Periodic cache upkeep (freezing, memory sampling, eviction); on shutdown it stops every sandbox.
 struct CacheUpkeepService: Service {
     let worker: Worker
 
     func run() async throws {
+        var ticks = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))
             await worker.cache.maintain()
+            ticks += 1
+            if ticks % 25 == 0 { _ = await worker.installCache.enforceBudget(inUse: await worker.packagesInUse()) }
             let stats = await worker.cache.snapshot()
             worker.metrics.instances.record(stats.busy + stats.idle + stats.paused)
             worker.metrics.pausedInstances.record(stats.paused)

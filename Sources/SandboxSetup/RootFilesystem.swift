@@ -17,7 +17,7 @@ public struct RootFilesystem {
     public func build() throws(SetupError) {
         try check(mount(nil, "/", nil, UInt(MS_REC | MS_SLAVE), nil), "make / a slave mount")
         try check(mount("tmpfs", root, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "size=2m,mode=0755"), "mount root tmpfs on \(root)")
-        for bind in config.binds { try bindReadOnly(bind) }
+        for bind in config.binds { try bindMount(bind) }
         for link in config.links {
             try makeParents(of: link.path)
             try check(symlink(link.destination, root + link.path), "symlink \(link.path)")
@@ -38,7 +38,7 @@ public struct RootFilesystem {
         try pivot()
     }
 
-    private func bindReadOnly(_ bind: SandboxConfiguration.Bind) throws(SetupError) {
+    private func bindMount(_ bind: SandboxConfiguration.Bind) throws(SetupError) {
         var info = stat()
         try check(stat(bind.source, &info), "stat \(bind.source)")
         let target = root + bind.target
@@ -50,8 +50,9 @@ public struct RootFilesystem {
             try createEmptyFile(target)
         }
         try check(mount(bind.source, target, nil, UInt(MS_BIND), nil), "bind \(bind.source)")
-        try check(mount(nil, target, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), nil),
-                  "remount \(bind.target) read-only")
+        let readOnly = bind.writable ? 0 : MS_RDONLY
+        try check(mount(nil, target, nil, UInt(MS_REMOUNT | MS_BIND | readOnly | MS_NOSUID | MS_NODEV), nil),
+                  "remount \(bind.target)")
     }
 
     private func buildDev() throws(SetupError) {

@@ -2,13 +2,15 @@
 ///
 /// Foundation-free on purpose: the helper is a small single-threaded process that forks.
 public struct SandboxConfiguration: Equatable, Sendable {
-    /// A read-only bind mount of a host path into the sandbox.
+    /// A bind mount of a host path into the sandbox, read-only unless `writable`.
     public struct Bind: Equatable, Sendable {
         public var source: String
         public var target: String
-        public init(source: String, target: String) {
+        public var writable: Bool
+        public init(source: String, target: String, writable: Bool = false) {
             self.source = source
             self.target = target
+            self.writable = writable
         }
     }
 
@@ -68,7 +70,7 @@ extension SandboxConfiguration {
     /// Encodes the configuration as helper arguments; `parse(arguments:)` is its inverse.
     public var arguments: [String] {
         var args = ["--root", rootDirectory]
-        for bind in binds { args += ["--bind", "\(bind.source):\(bind.target)"] }
+        for bind in binds { args += [bind.writable ? "--bind-rw" : "--bind", "\(bind.source):\(bind.target)"] }
         for link in links { args += ["--link", "\(link.path):\(link.destination)"] }
         for mask in masks { args += ["--mask", mask] }
         args += ["--tmp-mb", String(tmpSizeMB), "--hostname", hostname]
@@ -106,6 +108,9 @@ extension SandboxConfiguration {
             case "--bind":
                 let (source, target) = try pair(option)
                 config.binds.append(Bind(source: source, target: target))
+            case "--bind-rw":
+                let (source, target) = try pair(option)
+                config.binds.append(Bind(source: source, target: target, writable: true))
             case "--link":
                 let (path, destination) = try pair(option)
                 config.links.append(Link(path: path, destination: destination))

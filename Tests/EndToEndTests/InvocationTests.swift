@@ -103,6 +103,15 @@ struct InvocationTests {
         #expect(try await worker.invoke("env").text == #"["turbo","env"]"#)
     }
 
+    @Test func handlerOutputGoesToItsLogFile() async throws {
+        let worker = try WorkerProcess()
+        defer { worker.stop() }
+        try await worker.deploy("talker", ["f.py": "def f(e):\n    print('hello from the handler', e)\n    return 1\n"])
+        #expect(try await worker.invoke("talker", "7").status == 200)
+        let log = try String(contentsOf: worker.stateDirectory.appendingPathComponent("logs/talker.log"), encoding: .utf8)
+        #expect(log.contains("hello from the handler 7"))
+    }
+
     @Test func redeployReplacesCodeAndNeverReusesOldInstances() async throws {
         let worker = try WorkerProcess()
         defer { worker.stop() }

@@ -5,7 +5,8 @@ import Testing
     @Test func argumentsRoundTrip() throws {
         var config = SandboxConfiguration()
         config.rootDirectory = "/state/sandboxes/a-1"
-        config.binds = [.init(source: "/usr", target: "/usr"), .init(source: "/code/abc", target: "/handler")]
+        config.binds = [.init(source: "/usr", target: "/usr"), .init(source: "/code/abc", target: "/handler"),
+                        .init(source: "/stage/x", target: "/out", writable: true)]
         config.links = [.init(path: "/bin", destination: "usr/bin")]
         config.masks = ["/usr/lib/python3/dist-packages"]
         config.tmpSizeMB = 16

@@ -37,13 +37,31 @@ extension Worker {
                      body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
         }
         router.get("/healthz") { _, _ in "ok" }
+        router.get("/installs") { _, _ in try Self.json(self.installProgress.all()) }
+        router.get("/packages") { _, _ in try Self.json(await self.packageListing()) }
+        router.post("/packages/gc") { _, context in
+            let keep = Set(self.registry.all().flatMap(\.packages))
+            let removed = await self.installCache.collectGarbage(keep: keep, inUse: await self.packagesInUse())
+            context.logger.info("package garbage collection", metadata: ["removed": "\(removed.map(\.description))"])
+            return try Self.json(["removed": removed.map(\.description)])
+        }
         return router
     }
 
     private func deploy(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try HandlerName(try context.parameters.require("name"))
         let body = try await collect(request, limit: config.maxUploadMB << 20, what: "handler archive")
-        let (record, changed) = try registry.deploy(name: name, archive: Array(body.readableBytesView))
+        let prepared = try registry.prepare(name: name, archive: Array(body.readableBytesView))
+        var packages: [PackageRef] = []
+        if !prepared.requirements.isEmpty {
+            installProgress.set(name.value, "resolving \(prepared.requirements.count) requirement(s)")
+            defer { installProgress.clear(name.value) }
+            packages = try await installCache.resolve(requirements: prepared.requirements)
+            context.logger.info("resolved requirements", metadata: ["handler": "\(name)", "closure": "\(packages.map(\.description))"])
+            let progress = installProgress
+            try await installCache.ensureInstalled(packages) { phase in progress.set(name.value, phase) }
+        }
+        let (record, changed) = try registry.commit(prepared, packages: packages)
         if changed { await cache.invalidate(handler: name.value) }
         metrics.deploys.increment()
         context.logger.info("deployed handler", metadata: ["handler": "\(name)", "digest": "\(record.digest.prefix(12))"])
@@ -63,17 +81,20 @@ extension Worker {
             throw PipsqueakError(.invalidJSON, "request body is not valid JSON")
         }
         let timeout = record.manifest.timeoutSeconds ?? config.defaultTimeoutS
+        let installedFirst = Flag()
         let lease = try await cache.acquire(
             handler: name, digest: record.digest, maxInstances: record.manifest.maxInstances ?? config.defaultMaxInstances
         ) { () async throws(PipsqueakError) -> Sandbox in
-            try await self.launcher.launch(self.sandboxRequest(for: record), logger: context.logger)
+            if !record.packages.isEmpty, try await self.installCache.ensureInstalled(record.packages) > 0 { installedFirst.set() }
+            return try await self.launcher.launch(self.sandboxRequest(for: record), logger: context.logger)
         }
+        let start = lease.start == .fresh && installedFirst.isSet ? StartKind.install : lease.start
         let outcome: InvocationOutcome
         do {
             outcome = try await lease.instance.invoke(event: event, requestID: context.id, timeoutSeconds: timeout)
         } catch {
             await cache.release(lease, healthy: false)
-            metrics.invocation(start: lease.start.rawValue, outcome: error.code.name, nanoseconds: elapsed(since: started))
+            metrics.invocation(start: start.rawValue, outcome: error.code.name, nanoseconds: elapsed(since: started))
             context.logger.notice("invocation failed", metadata: ["handler": "\(name)", "error": "\(error)"])
             throw error
         }
@@ -81,15 +102,15 @@ extension Worker {
         let nanoseconds = elapsed(since: started)
         let headers: HTTPFields = [
             .contentType: "application/json",
-            .pipsqueakStart: lease.start.rawValue,
+            .pipsqueakStart: start.rawValue,
             .pipsqueakDuration: String(format: "%.3f", Double(nanoseconds) / 1e6),
         ]
         switch outcome {
         case .result(let bytes):
-            metrics.invocation(start: lease.start.rawValue, outcome: "ok", nanoseconds: nanoseconds)
+            metrics.invocation(start: start.rawValue, outcome: "ok", nanoseconds: nanoseconds)
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         case .raised(let failure):
-            metrics.invocation(start: lease.start.rawValue, outcome: "handler_error", nanoseconds: nanoseconds)
+            metrics.invocation(start: start.rawValue, outcome: "handler_error", nanoseconds: nanoseconds)
             throw PipsqueakError(.handlerError, "handler \(name) raised \(failure.type): \(failure.message)",
                                  details: ["exception": failure.type, "traceback": failure.traceback])
         }
@@ -100,7 +121,17 @@ extension Worker {
             handler: record.name, codeDirectory: registry.codeDirectory(digest: record.digest).path,
             entry: record.manifest.entry, memoryMB: record.manifest.memoryMB ?? config.defaultMemoryMB,
             startTimeoutSeconds: max(record.manifest.timeoutSeconds ?? config.defaultTimeoutS, 10),
-            network: record.manifest.network ?? .none, environment: record.manifest.environment)
+            network: record.manifest.network ?? .none, environment: record.manifest.environment,
+            extraBinds: record.packages.map { (installCache.siteDirectory(of: $0).path, SandboxCommandPaths.path(for: $0)) },
+            pythonPaths: record.packages.map { SandboxCommandPaths.path(for: $0) })
+    }
+
+    /// `GET /packages`: every installed distribution, its costs, and the handlers that use it.
+    func packageListing() async -> [PackageListing] {
+        let users = registry.all().reduce(into: [PackageRef: [String]]()) { map, record in
+            for ref in record.packages { map[ref, default: []].append(record.name) }
+        }
+        return await installCache.list().map { PackageListing(package: $0, handlers: users[$0.ref] ?? []) }
     }
 
     private func collect(_ request: Request, limit: Int, what: String) async throws(PipsqueakError) -> ByteBuffer {

@@ -53,8 +53,17 @@ public final class HandlerRegistry: Sendable {
 
     public func all() -> [HandlerRecord] { records.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
 
-    /// Validates and stores an uploaded gzip tar. Returns the new record and whether the code changed.
-    public func deploy(name: HandlerName, archive: [UInt8]) throws(PipsqueakError) -> (record: HandlerRecord, changed: Bool) {
+    /// An uploaded handler, validated but not stored yet.
+    public struct PreparedDeploy: Sendable {
+        public var name: HandlerName
+        public var digest: String
+        public var manifest: HandlerManifest
+        public var requirements: [String]
+        var entries: [HandlerArchive.Entry]
+    }
+
+    /// Validates an uploaded gzip tar: archive, manifest, entry module and requirements.
+    public func prepare(name: HandlerName, archive: [UInt8]) throws(PipsqueakError) -> PreparedDeploy {
         let entries = try HandlerArchive.entries(gzipped: archive)
         let files = entries.filter { !$0.isDirectory }
         var manifest = HandlerManifest()
@@ -66,25 +75,30 @@ public final class HandlerRegistry: Sendable {
             throw PipsqueakError(.invalidArchive,
                                  "entry \(manifest.entry) needs \(modulePath).py in the handler directory; the archive holds: \(files.prefix(10).map(\.path).joined(separator: ", "))")
         }
-        let requirements = files.first { $0.path == "requirements.txt" }.map {
-            String(decoding: $0.contents, as: UTF8.self).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        let requirements = try files.first { $0.path == "requirements.txt" }.map { file throws(PipsqueakError) in
+            try Requirements.parse(String(decoding: file.contents, as: UTF8.self))
         } ?? []
-        let digest = archive.sha256Hex
+        return PreparedDeploy(name: name, digest: archive.sha256Hex, manifest: manifest, requirements: requirements, entries: entries)
+    }
+
+    /// Stores prepared code with its resolved packages. Returns the record and whether the code changed.
+    public func commit(_ prepared: PreparedDeploy, packages: [PackageRef]) throws(PipsqueakError) -> (record: HandlerRecord, changed: Bool) {
+        let name = prepared.name
+        let files = prepared.entries.filter { !$0.isDirectory }
         return try writeLock.withLock { _ throws(PipsqueakError) in
-            try storeCode(entries, digest: digest)
+            try storeCode(prepared.entries, digest: prepared.digest)
             let previous = record(named: name.value)
-            let record = HandlerRecord(name: name.value, digest: digest, manifest: manifest, deployedAt: Date(),
+            let record = HandlerRecord(name: name.value, digest: prepared.digest, manifest: prepared.manifest, deployedAt: Date(),
                                        files: files.count, codeBytes: files.reduce(0) { $0 + $1.contents.count },
-                                       requirements: requirements)
+                                       requirements: prepared.requirements, packages: packages)
             do {
                 try AtomicFile.write(try Self.encoder.encode(record), to: recordURL(name.value))
             } catch {
                 throw PipsqueakError(.internalError, "cannot save handler \(name): \(error)")
             }
             records.withLock { $0[name.value] = record }
-            if let previous, previous.digest != digest { removeCodeIfUnused(previous.digest) }
-            return (record, previous?.digest != digest)
+            if let previous, previous.digest != prepared.digest { removeCodeIfUnused(previous.digest) }
+            return (record, previous?.digest != prepared.digest || previous?.packages != packages)
         }
     }
 
