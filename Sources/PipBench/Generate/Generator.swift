@@ -31,6 +31,9 @@ public struct BenchManifest: Codable, Sendable {
 }
 
 /// `pipbench generate`: plans packages, writes wheels/sdists in parallel, then the simple index and manifest.
+///
+/// Each project's files sit beside its index page (`simple/<project>/<file>`), so a `file://` index works
+/// even where only the `simple/` folder is visible (the worker mounts just that folder into its sandboxes).
 public struct Generator: Sendable {
     public let spec: BenchSpec
     public let templates: [PackageTemplate]
@@ -55,9 +58,8 @@ public struct Generator: Sendable {
         let start = Date()
         let plans = Planner(spec: spec, templates: templates).plan()
         let fm = FileManager.default
-        let packagesDir = output.appendingPathComponent("packages")
-        for stale in ["packages", "simple"] { try? fm.removeItem(at: output.appendingPathComponent(stale)) }
-        try fm.createDirectory(at: packagesDir, withIntermediateDirectories: true)
+        let output = self.output
+        try? fm.removeItem(at: output.appendingPathComponent("simple"))
 
         struct State {
             var links: [[SimpleIndex.Link]]
@@ -72,11 +74,13 @@ public struct Generator: Sendable {
                 let plan = plans[i]
                 var links: [SimpleIndex.Link] = []
                 var files = 0, bytes = 0
+                let projectDir = output.appendingPathComponent(SimpleIndex.projectPath(plan.name))
+                try fm.createDirectory(at: projectDir, withIntermediateDirectories: true)
                 for version in plan.versions {
                     let release = ReleaseBuilder(plan: plan, version: version, spec: spec)
                     let sources = release.sourceFiles()
                     func write(_ name: String, _ data: [UInt8]) throws {
-                        try Data(data).write(to: packagesDir.appendingPathComponent(name))
+                        try Data(data).write(to: projectDir.appendingPathComponent(name))
                         files += 1
                         bytes += data.count
                     }

@@ -1,9 +1,9 @@
 import Foundation
 
-/// Writes a PEP 503 "simple" index (HTML) and its PEP 691 JSON twin for files under `packages/`.
+/// Writes a PEP 503 "simple" index (HTML) and its PEP 691 JSON twin.
 ///
-/// Layout: `simple/index.html`, `simple/<project>/index.html` (and `index.json` beside each),
-/// with links `../../packages/<file>#sha256=<hex>`; PEP 658 metadata is linked where a
+/// Layout: `simple/index.html`, `simple/<project>/index.html` (and `index.json` beside each), with the
+/// project's files in the same folder, linked as `<file>#sha256=<hex>`; PEP 658 metadata is linked where a
 /// `<file>.metadata` exists.
 public struct SimpleIndex {
     /// One downloadable file of a project.
@@ -32,6 +32,9 @@ public struct SimpleIndex {
         name.lowercased().replacingOccurrences(of: "[-_.]+", with: "-", options: .regularExpression)
     }
 
+    /// `simple/<normalized project>`: the folder holding a project's page and files.
+    public static func projectPath(_ project: String) -> String { "simple/\(normalize(project))" }
+
     /// Writes every index page below `root/simple`.
     public func write(to root: URL) throws {
         let simple = root.appendingPathComponent("simple")
@@ -57,7 +60,7 @@ public struct SimpleIndex {
 
     func projectHTML(_ name: String, _ links: [Link]) -> String {
         let body = links.map { link -> String in
-            var attributes = "href=\"../../packages/\(link.filename)#sha256=\(link.sha256)\""
+            var attributes = "href=\"\(link.filename)#sha256=\(link.sha256)\""
             if let python = link.requiresPython { attributes += " data-requires-python=\"\(Self.escape(python))\"" }
             if let meta = link.metadataSha256 {
                 attributes += " data-dist-info-metadata=\"sha256=\(meta)\" data-core-metadata=\"sha256=\(meta)\""
@@ -71,7 +74,7 @@ public struct SimpleIndex {
         let files: [[String: Any]] = links.map { link in
             var file: [String: Any] = [
                 "filename": link.filename,
-                "url": "../../packages/\(link.filename)",
+                "url": link.filename,
                 "hashes": ["sha256": link.sha256],
             ]
             if let python = link.requiresPython { file["requires-python"] = python }

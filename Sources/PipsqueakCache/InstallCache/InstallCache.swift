@@ -184,6 +184,7 @@ public actor InstallCache {
         let download = staging.appendingPathComponent("download")
         let downloadBytes = StoreFiles.totals(of: download).bytes
         try? FileManager.default.removeItem(at: download)
+        try? FileManager.default.removeItem(at: staging.appendingPathComponent("tmp"))
         guard FileManager.default.fileExists(atPath: site.path) else {
             throw PipsqueakError(.installFailed, "\(ref) installed no files")
         }
@@ -212,13 +213,13 @@ public actor InstallCache {
             let binds = closure.map { SandboxCommandPaths.bind(siteDirectory(of: $0), for: $0) }
             let script = """
                 import sys, time
-                sys.path[:0] = \(closure.map { "'\(SandboxCommandPaths.path(for: $0))'" })
+                sys.path[:0] = \(Self.pythonList(closure.map { SandboxCommandPaths.path(for: $0) }))
                 start = time.perf_counter()
-                for name in \(package.topLevel.map { "'\($0)'" }):
+                for name in \(Self.pythonList(package.topLevel)):
                     try:
                         __import__(name)
-                    except Exception:
-                        pass
+                    except Exception as error:
+                        print("import_failed", name, repr(error))
                 print("import_seconds", time.perf_counter() - start)
                 """
             let result = try await launcher.run(CommandRequest(
@@ -226,6 +227,9 @@ public actor InstallCache {
                 timeoutSeconds: 120, uid: settings.installerUID &+ 1, showSystemPackages: false), logger: logger)
             let seconds = result.output.split(separator: "\n").last { $0.hasPrefix("import_seconds ") }
                 .flatMap { Double($0.dropFirst("import_seconds ".count)) }
+            if result.output.contains("import_failed") {
+                logger.warning("import measurement failed", metadata: ["package": "\(ref)", "output": "\(result.tail(5))"])
+            }
             installed[ref]?.importSeconds = seconds ?? 0
             if let updated = installed[ref] { try? StoreFiles.writeMeta(updated, in: directory(of: ref), sealed: true) }
         }
@@ -279,8 +283,16 @@ public actor InstallCache {
             throw PipsqueakError(.internalError, "cannot create \(staging.path): \(error)")
         }
         chmod(root.appendingPathComponent(".staging").path, 0o711)
-        chown(staging.path, settings.installerUID, settings.installerUID)
+        let temporary = staging.appendingPathComponent("tmp")
+        try? FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        for path in [staging.path, temporary.path] { chown(path, settings.installerUID, settings.installerUID) }
         return staging
+    }
+
+    /// A Python list literal of plain strings.
+    static func pythonList(_ items: [String]) -> String {
+        "[" + items.map { "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
+            .joined(separator: ", ") + "]"
     }
 
     private static func reason(_ result: CommandResult) -> String {

@@ -38,11 +38,11 @@ enum TopLevelNames {
         for info in infos {
             let topLevel = site.appendingPathComponent(info).appendingPathComponent("top_level.txt")
             if let text = try? String(contentsOf: topLevel, encoding: .utf8) {
-                names.formUnion(text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+                names.formUnion(text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
                 continue
             }
             let record = site.appendingPathComponent(info).appendingPathComponent("RECORD")
-            for line in ((try? String(contentsOf: record, encoding: .utf8)) ?? "").split(separator: "\n") {
+            for line in ((try? String(contentsOf: record, encoding: .utf8)) ?? "").split(whereSeparator: \.isNewline) {
                 let path = line.split(separator: ",").first.map(String.init) ?? ""
                 let first = path.split(separator: "/").first.map(String.init) ?? ""
                 if first.hasSuffix(".dist-info") || first.hasSuffix(".data") || first == "__pycache__" || first == ".." { continue }

@@ -44,6 +44,10 @@ struct PipCommands: Sendable {
         var binds = [SandboxConfiguration.Bind(source: staging, target: Self.output, writable: true)]
         if !findLinks.isEmpty { binds.append(.init(source: findLinks, target: Self.findLinksInSandbox)) }
         if let path = localIndexDirectory { binds.append(.init(source: path, target: Self.indexInSandbox)) }
+        // A remote index needs the host's CA certificates for TLS.
+        if network == .host && FileManager.default.fileExists(atPath: "/etc/ssl/certs") {
+            binds.append(.init(source: "/etc/ssl/certs", target: "/etc/ssl/certs"))
+        }
         return binds
     }
 
@@ -56,5 +60,6 @@ struct PipCommands: Sendable {
         return path.hasSuffix("/") ? String(path.dropLast()) : path
     }
 
-    var environment: [String: String] { ["PIP_NO_CACHE_DIR": "1"] }
+    /// pip unpacks and builds under TMPDIR; the staging directory has room, the sandbox's small /tmp has not.
+    var environment: [String: String] { ["PIP_NO_CACHE_DIR": "1", "TMPDIR": "\(Self.output)/tmp"] }
 }
