@@ -142,6 +142,22 @@ struct InstallCacheTests {
         #expect(!FileManager.default.fileExists(atPath: worker.stateDirectory.appendingPathComponent("packages/delta-pkg").path))
     }
 
+    @Test func concurrentDeploysWaitForTheSameInstall() async throws {
+        let index = try FixtureIndex()
+        let worker = try WorkerProcess(arguments: index.workerArguments)
+        defer { worker.stop() }
+        let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+            for name in ["first", "second", "third"] {
+                group.addTask { try await worker.deploy(name, ["f.py": Self.importer, "requirements.txt": "slowpoke==1.0\n"]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(replies.allSatisfy { $0.status == 201 }, "\(replies.map(\.text))")
+        let tier = (try await worker.status()["tiers"] as? [String: Any])?["install_cache"] as? [String: Any]
+        #expect(tier?["misses"] as? Int == 1, "one install served all three deploys")
+        #expect(try await packages(worker).count == 1)
+    }
+
     @Test func workerKilledDuringInstallRestartsCleanly() async throws {
         let index = try FixtureIndex()
         let worker = try WorkerProcess(arguments: index.workerArguments)
