@@ -12,7 +12,7 @@ import Testing
         let root = try TestSupport.generate(spec, label: "study")
         defer { try? FileManager.default.removeItem(at: root) }
         let plans = try BenchManifest.load(from: root).packages
-        let study = try PackageStudy.run(directory: root.appendingPathComponent("packages"))
+        let study = try PackageStudy.run(directory: root)
         let wheelPlans = plans.filter(\.hasWheel)
         #expect(study.wheels == wheelPlans.reduce(0) { $0 + $1.versions.count })
         #expect(study.sdists == plans.filter(\.hasSdist).reduce(0) { $0 + $1.versions.count })
@@ -56,7 +56,7 @@ import Testing
         let root = try TestSupport.generate(spec, label: "template")
         defer { try? FileManager.default.removeItem(at: root) }
         let plan = try BenchManifest.load(from: root).packages[3]
-        let wheel = root.appendingPathComponent("packages/\(plan.wheelFileName(version: plan.latestVersion))")
+        let wheel = root.appendingPathComponent("simple/\(plan.name)/\(plan.wheelFileName(version: plan.latestVersion))")
         let template = try TemplateReader.fromWheel(wheel, measure: false)
         #expect(template.name == plan.name)
         #expect(template.topLevel == [plan.importName])

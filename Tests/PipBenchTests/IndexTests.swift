@@ -18,9 +18,9 @@ import Testing
             let page = try String(contentsOf: root.appendingPathComponent("simple/\(plan.name)/index.html"), encoding: .utf8)
             for version in plan.versions {
                 let file = plan.wheelFileName(version: version)
-                let digest = ReleaseBuilder.hexDigest(Array(try Data(contentsOf: root.appendingPathComponent("packages/\(file)"))))
-                #expect(page.contains("href=\"../../packages/\(file)#sha256=\(digest)\""))
-                let metadata = Array(try Data(contentsOf: root.appendingPathComponent("packages/\(file).metadata")))
+                let digest = ReleaseBuilder.hexDigest(Array(try Data(contentsOf: root.appendingPathComponent("simple/\(plan.name)/\(file)"))))
+                #expect(page.contains("href=\"\(file)#sha256=\(digest)\""))
+                let metadata = Array(try Data(contentsOf: root.appendingPathComponent("simple/\(plan.name)/\(file).metadata")))
                 #expect(page.contains("data-dist-info-metadata=\"sha256=\(ReleaseBuilder.hexDigest(metadata))\""))
             }
             #expect(page.contains("data-requires-python=\"&gt;=3.8\""))
@@ -40,7 +40,7 @@ import Testing
         for file in files {
             let hashes = file["hashes"] as! [String: String]
             #expect(hashes["sha256"]?.count == 64)
-            #expect((file["url"] as! String).hasPrefix("../../packages/"))
+            #expect((file["url"] as! String).hasPrefix(plan.distName))
         }
         let projects = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("simple/index.json"))) as! [String: Any]
         #expect((projects["projects"] as! [[String: String]]).count == 3)

@@ -62,8 +62,8 @@ import Testing
         defer { for u in [root, target] { try? FileManager.default.removeItem(at: u) } }
         let plans = try BenchManifest.load(from: root).packages
         #expect(plans.allSatisfy { !$0.hasWheel && $0.hasSdist })
-        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("packages").path)
-        #expect(files.allSatisfy { $0.hasSuffix(".tar.gz") })
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("simple/\(plans[0].name)").path)
+        #expect(files.filter { $0 != "index.html" && $0 != "index.json" }.allSatisfy { $0.hasSuffix(".tar.gz") })
         let install = try TestSupport.pipInstall([plans[2].name], indexURL: root.appendingPathComponent("simple").absoluteString, target: target)
         #expect(install.status == 0, "\(install.output)")
         #expect(install.output.contains("Successfully installed"))

@@ -43,28 +43,28 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let plan = try BenchManifest.load(from: root).packages[0]
         let file = plan.wheelFileName(version: plan.latestVersion)
-        let bytes = Array(try Data(contentsOf: root.appendingPathComponent("packages/\(file)")))
+        let bytes = Array(try Data(contentsOf: root.appendingPathComponent("simple/\(plan.name)/\(file)")))
         try await ServerHarness.withServer(root: root) { port in
             let base = "http://127.0.0.1:\(port)"
-            let whole = try await ServerHarness.get("\(base)/packages/\(file)")
+            let whole = try await ServerHarness.get("\(base)/simple/\(plan.name)/\(file)")
             #expect(whole.status == 200)
             #expect(whole.body == bytes)
             #expect(whole.headers["content-type"] == "application/zip")
             let etag = try #require(whole.headers["etag"])
 
-            let cached = try await ServerHarness.get("\(base)/packages/\(file)", headers: [("If-None-Match", etag)])
+            let cached = try await ServerHarness.get("\(base)/simple/\(plan.name)/\(file)", headers: [("If-None-Match", etag)])
             #expect(cached.status == 304)
 
-            let part = try await ServerHarness.get("\(base)/packages/\(file)", headers: [("Range", "bytes=10-19")])
+            let part = try await ServerHarness.get("\(base)/simple/\(plan.name)/\(file)", headers: [("Range", "bytes=10-19")])
             #expect(part.status == 206)
             #expect(part.body == Array(bytes[10...19]))
             #expect(part.headers["content-range"] == "bytes 10-19/\(bytes.count)")
 
-            let beyond = try await ServerHarness.get("\(base)/packages/\(file)", headers: [("Range", "bytes=\(bytes.count)-")])
+            let beyond = try await ServerHarness.get("\(base)/simple/\(plan.name)/\(file)", headers: [("Range", "bytes=\(bytes.count)-")])
             #expect(beyond.status == 416)
             #expect(beyond.headers["content-range"] == "bytes */\(bytes.count)")
 
-            let head = try await ServerHarness.get("\(base)/packages/\(file)", method: "HEAD")
+            let head = try await ServerHarness.get("\(base)/simple/\(plan.name)/\(file)", method: "HEAD")
             #expect(head.status == 200)
             #expect(head.headers["content-length"] == String(bytes.count))
 
@@ -77,7 +77,7 @@ import Testing
             #expect(try await ServerHarness.get("\(base)/simple/no-such-project/").status == 404)
             #expect(try await ServerHarness.get("\(base)/nothing/here.whl").status == 404)
             #expect(try await ServerHarness.get("\(base)/simple/%2e%2e/%2e%2e/etc/passwd").status == 403)
-            #expect(try await ServerHarness.get("\(base)/packages/..%2F..%2Fetc%2Fpasswd").status == 403)
+            #expect(try await ServerHarness.get("\(base)/simple/..%2F..%2Fetc%2Fpasswd").status == 403)
             #expect(try await ServerHarness.get("\(base)/simple/\(plan.name)", method: "POST").status == 405)
             let redirect = try await ServerHarness.get("\(base)/simple/\(plan.name.uppercased())/")
             #expect(redirect.status == 200 || redirect.status == 301)
