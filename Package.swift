@@ -154,7 +154,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PipBenchTests",
-            dependencies: ["PipBench", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: [
+                "PipBench",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
     ]
 )
