@@ -35,6 +35,25 @@ struct InvocationTests {
         #expect(try await worker.invoke("hello").start == "fresh")
     }
 
+    @Test func smallMemoryBudgetEvictsLeastRecentlyUsedInstances() async throws {
+        let worker = try WorkerProcess(arguments: ["--handler-cache-mb", "20"])
+        defer { worker.stop() }
+        // Each instance keeps 12 MiB alive, so only one fits the 20 MiB budget.
+        let hoarder = "BALLAST = bytearray(12 << 20)\nfor i in range(0, len(BALLAST), 4096):\n    BALLAST[i] = 1\ndef f(e):\n    return len(BALLAST)\n"
+        for name in ["one", "two", "three"] {
+            try await worker.deploy(name, ["f.py": hoarder])
+            #expect(try await worker.invoke(name).status == 200)
+        }
+        try await waitUntil {
+            let tier = (try await worker.status()["tiers"] as? [String: Any])?["handler_cache"] as? [String: Any]
+            return (tier?["evictions"] as? Int ?? 0) >= 1
+        }
+        let status = try await worker.status()
+        #expect((status["memory_bytes"] as? Int ?? .max) <= 20 << 20, "cached instances fit the budget after eviction")
+        #expect(try await worker.invoke("three").start == "warm", "the most recently used instance survived")
+        #expect(try await worker.invoke("one").start == "fresh", "the least recently used instance was evicted")
+    }
+
     @Test func everyErrorHasItsStatusAndJSONBody() async throws {
         let worker = try WorkerProcess(arguments: ["--max-event-kb", "1", "--max-upload-mb", "1"])
         defer { worker.stop() }
