@@ -21,7 +21,7 @@ public enum ImportProbe {
         if let pythonPath { env["PYTHONPATH"] = pythonPath }
         let result = try ProcessRunner.run(python, ["-c", script], environment: env)
         guard result.status == 0,
-              let line = result.output.split(separator: "\n").last(where: { $0.hasPrefix("PIPBENCH ") }) else { return nil }
+              let line = result.output.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("PIPBENCH ") }) else { return nil }
         let numbers = line.split(separator: " ").dropFirst().compactMap { Double($0) }
         guard numbers.count == 3 else { return nil }
         return Measurement(seconds: numbers[0], cpuSeconds: numbers[1], memoryBytes: Int(numbers[2]))

@@ -45,8 +45,13 @@ public struct ImportStudy: Codable, Sendable {
             var distributions = Set<String>()
             for source in sources {
                 guard let text = try? String(contentsOf: source, encoding: .utf8) else { continue }
-                for module in importedModules(text) where !standardLibrary.contains(module) && !local.contains(module) {
-                    distributions.insert(moduleMap[module] ?? knownAliases[module] ?? SimpleIndex.normalize(module))
+                for module in importedModules(text) where !standardLibrary.contains(module) && !local.contains(module)
+                    && !python2StandardLibrary.contains(module) {
+                    if let known = moduleMap[module] ?? knownAliases[module] {
+                        distributions.insert(known)
+                    } else if !module.hasPrefix("_") {  // private C modules (`_yaml`) belong to a mapped package
+                        distributions.insert(SimpleIndex.normalize(module))
+                    }
                 }
             }
             perApplication.append(distributions)
@@ -73,21 +78,34 @@ public struct ImportStudy: Codable, Sendable {
     }
 
     /// Top-level module names of `import a.b` and `from a.b import c` statements (relative imports skipped).
+    /// Lines inside triple-quoted strings are skipped, so prose such as "import the module" does not count.
     static func importedModules(_ source: String) -> Set<String> {
         var modules = Set<String>()
-        for raw in source.split(separator: "\n") {
+        var inString = false
+        for raw in source.split(whereSeparator: \.isNewline) {
             let line = raw.trimmingCharacters(in: .whitespaces)
+            let quotes = line.components(separatedBy: "\"\"\"").count - 1 + line.components(separatedBy: "\'\'\'").count - 1
+            defer { if quotes % 2 == 1 { inString.toggle() } }
+            if inString || quotes > 0 { continue }
             if line.hasPrefix("import ") {
-                for part in line.dropFirst(7).split(separator: ",") {
-                    if let name = topLevel(part) { modules.insert(name) }
+                for part in line.dropFirst(7).split(separator: "#")[0].split(separator: ",") {
+                    if let name = topLevel(part.split(separator: " ").first ?? part) { modules.insert(name) }
                 }
-            } else if line.hasPrefix("from ") {
+            } else if line.hasPrefix("from "), line.contains(" import ") {
                 let rest = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
                 if !rest.hasPrefix("."), let name = topLevel(Substring(rest)) { modules.insert(name) }
             }
         }
         return modules
     }
+
+    /// Python 2 standard-library names still found in compatibility fallbacks.
+    static let python2StandardLibrary: Set<String> = [
+        "StringIO", "cStringIO", "ConfigParser", "_winreg", "dummy_threading", "urllib2", "urlparse", "httplib",
+        "cPickle", "Queue", "__builtin__", "thread", "commands", "HTMLParser", "cookielib", "Cookie", "htmlentitydefs",
+        "SocketServer", "SimpleHTTPServer", "BaseHTTPServer", "xmlrpclib", "copy_reg", "UserDict", "md5", "sha",
+        "sets", "exceptions", "new", "imp", "distutils", "asyncore", "asynchat",
+    ]
 
     private static func topLevel(_ part: Substring) -> String? {
         let trimmed = part.trimmingCharacters(in: .whitespaces)
@@ -117,7 +135,7 @@ public struct ImportStudy: Codable, Sendable {
             let project = SimpleIndex.normalize(String(url.lastPathComponent.split(separator: "-")[0]))
             let topLevel = zip.entries.first { $0.path.hasSuffix(".dist-info/top_level.txt") }
                 .flatMap { try? zip.contents(of: $0) }
-                .map { String(decoding: $0, as: UTF8.self).split(separator: "\n").map(String.init) }
+                .map { String(decoding: $0, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init) }
                 ?? zip.entries.compactMap { entry -> String? in
                     let first = entry.path.split(separator: "/")[0]
                     return first.hasSuffix(".dist-info") || first.hasSuffix(".data") ? nil : String(first.split(separator: ".")[0])
@@ -138,7 +156,7 @@ public struct ImportStudy: Codable, Sendable {
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             if process.terminationStatus == 0 {
-                return Set(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)).union(["__future__"])
+                return Set(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)).union(["__future__"])
             }
         }
         return ["os", "sys", "json", "re", "time", "math", "random", "collections", "itertools", "functools", "typing",

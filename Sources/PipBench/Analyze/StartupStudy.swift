@@ -68,12 +68,12 @@ public struct StartupStudy: Sendable {
             guard project == wanted else { continue }
             let topLevel = site.appendingPathComponent(entry).appendingPathComponent("top_level.txt")
             if let text = try? String(contentsOf: topLevel, encoding: .utf8),
-               let first = text.split(separator: "\n").map(String.init).first(where: { !$0.hasPrefix("_") }) ?? text.split(separator: "\n").first.map(String.init) {
+               let first = text.split(whereSeparator: \.isNewline).map(String.init).first(where: { !$0.hasPrefix("_") }) ?? text.split(whereSeparator: \.isNewline).first.map(String.init) {
                 return first
             }
             let record = site.appendingPathComponent(entry).appendingPathComponent("RECORD")
             if let text = try? String(contentsOf: record, encoding: .utf8) {
-                let tops = TemplateReader.inferTopLevel(text.split(separator: "\n").map { String($0.split(separator: ",")[0]) })
+                let tops = TemplateReader.inferTopLevel(text.split(whereSeparator: \.isNewline).map { String($0.split(separator: ",")[0]) })
                 return tops.first { !$0.hasPrefix("_") } ?? tops.first
             }
         }

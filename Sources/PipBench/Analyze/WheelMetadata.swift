@@ -5,7 +5,7 @@ enum WheelMetadata {
     /// Names of unconditional `Requires-Dist` entries (extras and environment markers dropped), normalised.
     static func requirements(_ metadata: String) -> [String] {
         var names: [String] = []
-        for line in metadata.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in metadata.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             if line.isEmpty { break }  // the body (description) starts after the first blank line
             guard line.hasPrefix("Requires-Dist:") else { continue }
             let value = line.dropFirst("Requires-Dist:".count).trimmingCharacters(in: .whitespaces)
@@ -17,7 +17,7 @@ enum WheelMetadata {
     }
 
     static func field(_ name: String, in metadata: String) -> String? {
-        for line in metadata.split(separator: "\n") where line.hasPrefix(name + ":") {
+        for line in metadata.split(whereSeparator: \.isNewline) where line.hasPrefix(name + ":") {
             return line.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
         }
         return nil

@@ -33,7 +33,7 @@ public struct BenchSpec: Codable, Sendable, Equatable {
     /// CPU seconds the sdist build step (setup.py / in-tree backend) burns at install.
     public var installCpuSeconds = Distribution(.lognormal(median: 0.5, sigma: 0.8), minimum: 0, maximum: 30)
     /// Target ratio compressed/uncompressed for a package's text files.
-    public var compressionRatio = Distribution(.normal(mean: 0.3, stddev: 0.05), minimum: 0.08, maximum: 0.74)
+    public var compressionRatio = Distribution(.normal(mean: 0.25, stddev: 0.05), minimum: 0.08, maximum: 0.74)
     /// Fraction of packages that carry a C-extension-like binary payload.
     public var nativeFraction: Double = 0.1
     /// Size in bytes of the binary payload, for packages that have one.

@@ -11,7 +11,7 @@ public enum TemplateReader {
         }
         let metadata = String(decoding: try zip.contents(of: meta), as: UTF8.self)
         let topLevel = try zip.entries.first { $0.path.hasSuffix(".dist-info/top_level.txt") }
-            .map { String(decoding: try zip.contents(of: $0), as: UTF8.self).split(separator: "\n").map(String.init) }
+            .map { String(decoding: try zip.contents(of: $0), as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init) }
             ?? inferTopLevel(zip.entries.map(\.path))
         var template = PackageTemplate(
             name: SimpleIndex.normalize(WheelMetadata.field("Name", in: metadata) ?? url.lastPathComponent),
@@ -49,7 +49,7 @@ public enum TemplateReader {
                               "requires": d.requires or []}))
             """
         let result = try ProcessRunner.run(python, ["-c", script, name])
-        guard result.status == 0, let line = result.output.split(separator: "\n").last,
+        guard result.status == 0, let line = result.output.split(whereSeparator: \.isNewline).last,
               let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
             throw PipBenchError.usage("\(name) is neither a wheel file nor a distribution installed for \(python)")
         }
