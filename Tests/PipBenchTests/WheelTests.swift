@@ -78,6 +78,17 @@ import Testing
         }
     }
 
+    @Test func smallFilesStillReachTheTargetInAggregate() throws {
+        var rng = SeededGenerator(seed: 4)
+        var raw = 0, compressed = 0
+        for _ in 0..<60 {
+            let text = ContentSynth.text(size: 3000, ratio: 0.25, kind: .python, header: "small", using: &rng)
+            raw += text.count
+            compressed += try Deflate.compress(text).count
+        }
+        #expect(abs(Double(compressed) / Double(raw) - 0.25) < 0.03)
+    }
+
     @Test func zipRoundTripsThroughReader() throws {
         var zip = ZipWriter()
         let big = [UInt8](repeating: 65, count: 10_000)

@@ -28,7 +28,35 @@ enum ContentSynth {
 
     /// Text of exactly `size` bytes; for `.python` every line is valid Python, for `.json` the whole is a JSON document.
     static func text(size: Int, ratio: Double, kind: PackagePlan.FileKind, header: String, using rng: inout SeededGenerator) -> [UInt8] {
-        let randomShare = share(ratio, textCalibration)
+        let base = rng.fork("text")
+        return tuned(size: size, ratio: ratio, start: share(ratio, textCalibration)) { share in
+            var attempt = base
+            return mixText(size: size, randomShare: share, kind: kind, header: header, using: &attempt)
+        }
+    }
+
+    /// Small files deflate worse than the 400 kB calibration samples (fewer repeats, fixed overhead), so files of
+    /// 1 KiB and more are re-synthesised a few times, bisecting the random share until deflate hits the target.
+    static func tuned(size: Int, ratio: Double, start: Double, synthesise: (Double) -> [UInt8]) -> [UInt8] {
+        var share = start
+        var best = synthesise(share)
+        guard size >= 1024 else { return best }
+        var bestError = Double.infinity
+        var low = 0.0, high = 1.0
+        for _ in 0..<6 {
+            let candidate = share == start && bestError.isInfinite ? best : synthesise(share)
+            let achieved = Double((try? Deflate.compress(candidate).count) ?? candidate.count) / Double(candidate.count)
+            let error = abs(achieved - ratio)
+            if error < bestError { best = candidate; bestError = error }
+            if error < 0.01 { break }
+            if achieved > ratio { high = share } else { low = share }
+            share = (low + high) / 2
+        }
+        return best
+    }
+
+    private static func mixText(size: Int, randomShare: Double, kind: PackagePlan.FileKind, header: String,
+                                using rng: inout SeededGenerator) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(size + 80)
         let isJSON = kind == .json
@@ -58,7 +86,14 @@ enum ContentSynth {
 
     /// Binary payload of exactly `size` bytes, starting with an ELF magic like a shared object.
     static func binary(size: Int, ratio: Double, using rng: inout SeededGenerator) -> [UInt8] {
-        let randomShare = share(ratio, binaryCalibration)
+        let base = rng.fork("binary")
+        return tuned(size: size, ratio: ratio, start: share(ratio, binaryCalibration)) { share in
+            var attempt = base
+            return mixBinary(size: size, randomShare: share, using: &attempt)
+        }
+    }
+
+    private static func mixBinary(size: Int, randomShare: Double, using rng: inout SeededGenerator) -> [UInt8] {
         var out: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]
         out.reserveCapacity(size + 256)
         while out.count < size {
