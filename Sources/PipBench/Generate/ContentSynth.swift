@@ -36,11 +36,11 @@ enum ContentSynth {
     }
 
     /// Small files deflate worse than the 400 kB calibration samples (fewer repeats, fixed overhead), so files of
-    /// 1 KiB and more are re-synthesised a few times, bisecting the random share until deflate hits the target.
+    /// 1–256 KiB are re-synthesised a few times, bisecting the random share until deflate hits the target.
     static func tuned(size: Int, ratio: Double, start: Double, synthesise: (Double) -> [UInt8]) -> [UInt8] {
         var share = start
         var best = synthesise(share)
-        guard size >= 1024 else { return best }
+        guard size >= 1024, size <= 262_144 else { return best }  // larger files match the calibration
         var bestError = Double.infinity
         var low = 0.0, high = 1.0
         for _ in 0..<6 {
