@@ -10,12 +10,12 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Run a Pipsqueak worker in the foreground.",
         discussion: """
-            Settings come from the built-in defaults, then the --config TOML file, then flags; a flag wins.
+            Settings come from the built-in defaults, then the --config YAML file, then flags; a flag wins.
             Every config key is also a flag: handler_cache_mb is --handler-cache-mb. Must run as root
             (it creates namespaces, mounts and cgroups). Stop it with SIGTERM or Ctrl-C.
             """)
 
-    @Option(help: "TOML config file.") var config: String?
+    @Option(help: "YAML config file (keys as in docs/configuration.md).") var config: String?
     @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "HTTP port (default 5000; 0 picks a free port).") var port: Int?
     @Option(help: "State directory (default ./.pipsqueak).") var stateDir: String?

@@ -1,7 +1,7 @@
 import Foundation
-import TOMLKit
+import Yams
 
-/// Worker settings. Every key can be set in the TOML config file and overridden by a `worker` flag
+/// Worker settings. Every key can be set in the YAML config file and overridden by a `worker` flag
 /// of the same name (`handler_cache_mb` is `--handler-cache-mb`).
 public struct WorkerConfig: Codable, Equatable, Sendable {
     public var host = "127.0.0.1"
@@ -86,22 +86,29 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         self = config
     }
 
-    /// Parses a TOML config; unknown keys and bad values are errors that name the key.
-    public static func parse(toml text: String) throws(PipsqueakError) -> WorkerConfig {
-        let table: TOMLTable
+    /// Parses a YAML config (a flat mapping); unknown keys and bad values are errors that name the key.
+    public static func parse(yaml text: String) throws(PipsqueakError) -> WorkerConfig {
+        let loaded: Any?
         do {
-            table = try TOMLTable(string: text)
+            loaded = try Yams.load(yaml: text)
         } catch {
-            throw PipsqueakError(.invalidRequest, "config is not valid TOML: \(error)")
+            throw PipsqueakError(.invalidRequest, "config is not valid YAML: \(error)")
+        }
+        guard let loaded else { return WorkerConfig() }
+        guard let map = loaded as? [String: Any] else {
+            throw PipsqueakError(.invalidRequest, "config must be a mapping of keys to values")
         }
         let known = Set(CodingKeys.allCases.map(\.rawValue))
-        let unknown = table.keys.filter { !known.contains($0) }.sorted()
+        let unknown = map.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {
             throw PipsqueakError(.invalidRequest, "unknown config key(s): \(unknown.joined(separator: ", "))")
         }
         let config: WorkerConfig
         do {
-            config = try TOMLDecoder().decode(WorkerConfig.self, from: table)
+            config = try YAMLDecoder().decode(WorkerConfig.self, from: text)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw PipsqueakError(.invalidRequest, "bad config value for \(key): \(context.debugDescription)")
         } catch {
             throw PipsqueakError(.invalidRequest, "bad config value: \(error)")
         }
@@ -113,7 +120,7 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw PipsqueakError(.invalidRequest, "cannot read config file \(file)")
         }
-        return try parse(toml: text)
+        return try parse(yaml: text)
     }
 
     public func validate() throws(PipsqueakError) {

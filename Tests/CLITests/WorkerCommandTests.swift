@@ -13,8 +13,8 @@ import Testing
     }
 
     @Test func flagWinsOverConfigFile() throws {
-        let file = NSTemporaryDirectory() + "pipsqueak-\(UUID().uuidString).toml"
-        try "handler_cache_mb = 300\nport = 6001\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let file = NSTemporaryDirectory() + "pipsqueak-\(UUID().uuidString).yaml"
+        try "handler_cache_mb: 300\nport: 6001\n".write(toFile: file, atomically: true, encoding: .utf8)
         let command = try WorkerCommand.parse(["--config", file, "--handler-cache-mb", "0"])
         let config = try command.resolvedConfig()
         #expect(config.handlerCacheMB == 0)
