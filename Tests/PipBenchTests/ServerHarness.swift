@@ -10,10 +10,16 @@ enum ServerHarness {
         let server = Task {
             try await MirrorServer(root: root, port: 0).run { port in continuation.yield(port) }
         }
-        defer { server.cancel() }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw PipBenchError.io("server did not start") }
-        return try await body(port)
+        guard let port = await iterator.next() else {
+            server.cancel()
+            throw PipBenchError.io("server did not start")
+        }
+        let result = await Result(catching: { try await body(port) })
+        // Let clients' connections close first: cancelling a server with an open connection traps in NIO.
+        try? await Task.sleep(for: .milliseconds(300))
+        server.cancel()
+        return try result.get()
     }
 
     struct Reply: Sendable {
@@ -26,10 +32,17 @@ enum ServerHarness {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.headers.add(name: "Connection", value: "close")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 64 << 20)
         var fields: [String: String] = [:]
         for header in response.headers { fields[header.name.lowercased()] = header.value }
         return Reply(status: Int(response.status.code), headers: fields, body: Array(body.readableBytesView))
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

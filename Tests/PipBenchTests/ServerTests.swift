@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import PipBench
 
-@Suite struct ServerTests {
+@Suite(.serialized) struct ServerTests {
     @Test func rangeHeaderParsing() {
         #expect(ByteRange.parse(nil, size: 10) == .whole)
         #expect(ByteRange.parse("bytes=0-3", size: 10) == .partial(lower: 0, upper: 3))
@@ -30,7 +30,7 @@ import Testing
         defer { for u in [root, target] { try? FileManager.default.removeItem(at: u) } }
         let top = try BenchManifest.load(from: root).packages.last!
         let result = try await ServerHarness.withServer(root: root) { port in
-            try TestSupport.pipInstall([top.name], indexURL: "http://127.0.0.1:\(port)/simple", target: target)
+            try await TestSupport.pipInstallDetached([top.name], indexURL: "http://127.0.0.1:\(port)/simple", target: target)
         }
         #expect(result.status == 0, "\(result.output)")
         let installed = try FileManager.default.contentsOfDirectory(atPath: target.path).filter { $0.hasSuffix(".dist-info") }
@@ -82,6 +82,40 @@ import Testing
             let redirect = try await ServerHarness.get("\(base)/simple/\(plan.name.uppercased())/")
             #expect(redirect.status == 200 || redirect.status == 301)
         }
+    }
+
+    /// A bandersnatch-style tree: project pages under `web/simple/`, files under `web/packages/xx/yy/`.
+    @Test func servesABandersnatchStyleMirror() async throws {
+        var spec = TestSupport.smallSpec(packages: 4)
+        spec.dependencies = .constant(1)
+        let generated = try TestSupport.generate(spec, label: "bander-src")
+        let web = try TestSupport.temporaryDirectory("bander-web")
+        let target = try TestSupport.temporaryDirectory("bander-site")
+        defer { for u in [generated, web, target] { try? FileManager.default.removeItem(at: u) } }
+        let fm = FileManager.default
+        let plans = try BenchManifest.load(from: generated).packages
+        try fm.createDirectory(at: web.appendingPathComponent("simple"), withIntermediateDirectories: true)
+        try fm.copyItem(at: generated.appendingPathComponent("simple/index.html"), to: web.appendingPathComponent("simple/index.html"))
+        for plan in plans {
+            let source = generated.appendingPathComponent("simple/\(plan.name)")
+            var page = try String(contentsOf: source.appendingPathComponent("index.html"), encoding: .utf8)
+            for file in try fm.contentsOfDirectory(atPath: source.path) where file.hasSuffix(".whl") {
+                let shard = "packages/\(file.prefix(2))/\(file.dropFirst(2).prefix(2))"
+                try fm.createDirectory(at: web.appendingPathComponent(shard), withIntermediateDirectories: true)
+                try fm.copyItem(at: source.appendingPathComponent(file), to: web.appendingPathComponent("\(shard)/\(file)"))
+                page = page.replacingOccurrences(of: "href=\"\(file)#", with: "href=\"../../\(shard)/\(file)#")
+            }
+            page = page.replacingOccurrences(of: #" data-dist-info-metadata="[^"]*" data-core-metadata="[^"]*""#, with: "", options: .regularExpression)
+            try fm.createDirectory(at: web.appendingPathComponent("simple/\(plan.name)"), withIntermediateDirectories: true)
+            try page.write(to: web.appendingPathComponent("simple/\(plan.name)/index.html"), atomically: true, encoding: .utf8)
+        }
+        let top = plans[3]
+        let result = try await ServerHarness.withServer(root: web) { port in
+            try await TestSupport.pipInstallDetached([top.name], indexURL: "http://127.0.0.1:\(port)/simple", target: target)
+        }
+        #expect(result.status == 0, "\(result.output)")
+        #expect(fm.fileExists(atPath: target.appendingPathComponent(top.importName).path))
+        #expect(fm.fileExists(atPath: target.appendingPathComponent(top.requirements[0].name.replacingOccurrences(of: "-", with: "_")).path))
     }
 
     @Test func symlinksOutOfTheRootAreRefused() throws {

@@ -41,6 +41,16 @@ enum TestSupport {
         return (result.status, result.output)
     }
 
+    /// `pipInstall` on a Dispatch thread, so waiting for pip does not block Swift's cooperative threads
+    /// (an in-process server needs them to answer pip).
+    static func pipInstallDetached(_ requirements: [String], indexURL: String, target: URL) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try pipInstall(requirements, indexURL: indexURL, target: target) })
+            }
+        }
+    }
+
     /// `pip install --target` with the real pip; returns the exit status and output.
     static func pipInstall(_ requirements: [String], indexURL: String, target: URL) throws -> (status: Int32, output: String) {
         try run(python, ["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-input",
