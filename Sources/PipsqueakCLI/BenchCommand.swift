@@ -93,7 +93,6 @@ struct WarmBench: AsyncParsableCommand {
     }
 
     private func microseconds(since start: ContinuousClock.Instant) -> UInt64 {
-        let elapsed = ContinuousClock.now - start
-        return UInt64(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+        UInt64((ContinuousClock.now - start).nanoseconds / 1000)
     }
 }

@@ -53,7 +53,7 @@ public struct CommandResult: Sendable {
 extension SandboxLauncher {
     /// Runs `request.command` in a fresh sandbox and waits for it to exit (or kills it at the timeout).
     public func run(_ request: CommandRequest, logger: Logger) async throws(PipsqueakError) -> CommandResult {
-        let id = "\(request.label)-\(counterValue())"
+        let id = "\(request.label)-\(counter.next())"
         let rootDirectory = "\(configuration.stateDirectory)/sandboxes/\(id)"
         let cgroup = configuration.hierarchy.cgroup(named: id)
         let logPath = "\(configuration.stateDirectory)/logs/commands/\(id).log"
@@ -95,9 +95,8 @@ extension SandboxLauncher {
         var output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         if !status.isEmpty { output += "\n" + status }
         try? FileManager.default.removeItem(atPath: logPath)
-        let elapsed = ContinuousClock.now - started
         logger.debug("sandboxed command finished", metadata: ["label": "\(request.label)", "exit": "\(exitCode.map(String.init) ?? "timeout")"])
         return CommandResult(exitCode: exitCode, output: output, timedOut: timedOut, outOfMemory: outOfMemory,
-                             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                             seconds: (ContinuousClock.now - started).inSeconds)
     }
 }

@@ -78,10 +78,7 @@ enum HelperProcess {
         while true {
             var status: Int32 = 0
             let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid {
-                let signal = status & 0x7F
-                return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-            }
+            if reaped == pid { return SandboxHelper.exitCode(status) }
             if reaped < 0 { return nil }
             if ContinuousClock.now > deadline { return nil }
             try? await Task.sleep(for: pause)
@@ -91,14 +88,7 @@ enum HelperProcess {
 
     /// Everything the helper reported on its status pipe.
     static func readStatus(_ fd: Int32) -> String {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        String(decoding: CgroupFile.readAll(fd), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private static func openLog(_ path: String) -> Int32 {

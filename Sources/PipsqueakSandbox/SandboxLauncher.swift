@@ -95,8 +95,6 @@ public final class SandboxLauncher: Sendable {
         return config
     }
 
-    func counterValue() -> Int { counter.next() }
-
     /// Starts a sandbox and waits until the runtime has loaded the handler.
     public func launch(_ request: SandboxRequest, logger: Logger) async throws(PipsqueakError) -> Sandbox {
         let id = "\(request.handler)-\(counter.next())"

@@ -121,18 +121,23 @@ public struct RootFilesystem {
     }
 
     private func writeFile(_ path: String, _ contents: String) throws(SetupError) {
-        let fd = open(root + path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw SetupError("create \(path)") }
-        defer { close(fd) }
-        var bytes = Array(contents.utf8)
-        let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
-        if written != bytes.count { throw SetupError("write \(path)") }
+        try writeText(contents, to: root + path, flags: O_CREAT | O_TRUNC)
     }
 
     private func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
+}
+
+/// Writes `text` to `path` with one `write`, as cgroup and small config files need.
+func writeText(_ text: String, to path: String, flags: Int32 = 0) throws(SetupError) {
+    let fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0o644)
+    if fd < 0 { throw SetupError("open \(path)") }
+    defer { close(fd) }
+    var bytes = Array(text.utf8)
+    let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
+    if written != bytes.count { throw SetupError("write \(path)") }
 }
 
 /// Reads a small host file, or nil if it cannot be read.

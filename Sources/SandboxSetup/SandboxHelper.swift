@@ -82,7 +82,8 @@ public enum SandboxHelper {
         return exitCode(status)
     }
 
-    private static func exitCode(_ status: Int32) -> Int32 {
+    /// A `waitpid` status as a shell would report it: the exit code, or 128 + the signal.
+    public static func exitCode(_ status: Int32) -> Int32 {
         let signal = status & 0x7F
         return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
@@ -99,15 +100,6 @@ public enum SandboxHelper {
         if ioctl(fd, UInt(SIOCGIFFLAGS), &request) < 0 { return }
         request.ifr_ifru.ifru_flags |= Int16(IFF_UP)
         _ = ioctl(fd, UInt(SIOCSIFFLAGS), &request)
-    }
-
-    private static func writeText(_ text: String, to path: String) throws(SetupError) {
-        let fd = open(path, O_WRONLY | O_CLOEXEC)
-        if fd < 0 { throw SetupError("open \(path)") }
-        defer { close(fd) }
-        var bytes = Array(text.utf8)
-        let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress, $0.count) }
-        if written != bytes.count { throw SetupError("write \(path)") }
     }
 
     /// Reports a setup failure on the status pipe and stderr, then exits with 126.

@@ -68,10 +68,7 @@ public actor HandlerCache<Instance: CacheableInstance> {
         self.settings = settings
     }
 
-    private var now: UInt64 {
-        let elapsed = epoch.duration(to: clock.now)
-        return UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
-    }
+    private var now: UInt64 { UInt64(epoch.duration(to: clock.now).nanoseconds) }
 
     /// Lends an instance of `handler` at `digest`, starting one with `start` if none is idle.
     public func acquire(
@@ -157,8 +154,7 @@ public actor HandlerCache<Instance: CacheableInstance> {
     /// Periodic upkeep: sample memory, freeze instances idle for `freezeAfter`, evict over budget.
     public func maintain() {
         let nowTick = now
-        let freezeAfter = UInt64(settings.freezeAfter.components.seconds) * 1_000_000_000
-            + UInt64(settings.freezeAfter.components.attoseconds / 1_000_000_000)
+        let freezeAfter = UInt64(settings.freezeAfter.nanoseconds)
         var infos: [HandlerCachePolicy.InstanceInfo] = []
         var owner: [String: String] = [:]
         for (handler, pool) in pools {

@@ -69,13 +69,13 @@ public actor InstallCache {
         }
     }
 
-    public func directory(of ref: PackageRef) -> URL {
+    public nonisolated func directory(of ref: PackageRef) -> URL {
         root.appendingPathComponent(ref.name).appendingPathComponent(ref.version)
     }
 
     /// The directory a handler's sandbox puts on `sys.path` for `ref`.
     public nonisolated func siteDirectory(of ref: PackageRef) -> URL {
-        root.appendingPathComponent(ref.name).appendingPathComponent(ref.version).appendingPathComponent("site")
+        directory(of: ref).appendingPathComponent("site")
     }
 
     public func isInstalled(_ ref: PackageRef) -> Bool { installed[ref] != nil }

@@ -16,6 +16,11 @@ enum CgroupFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { return nil }
         defer { close(fd) }
+        return String(decoding: readAll(fd), as: UTF8.self)
+    }
+
+    /// Everything readable from `fd` until end of file (or, for a non-blocking pipe, until it is drained).
+    static func readAll(_ fd: Int32) -> [UInt8] {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -23,7 +28,7 @@ enum CgroupFile {
             if count <= 0 { break }
             result += buffer[0..<count]
         }
-        return String(decoding: result, as: UTF8.self)
+        return result
     }
 
     static func readInteger(_ path: String) -> Int64? {

@@ -142,10 +142,7 @@ extension Worker {
         }
     }
 
-    private func elapsed(since start: ContinuousClock.Instant) -> Int64 {
-        let duration = ContinuousClock.now - start
-        return duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-    }
+    private func elapsed(since start: ContinuousClock.Instant) -> Int64 { (ContinuousClock.now - start).nanoseconds }
 
     static func json(_ value: some Encodable) throws -> Response {
         let data = try HandlerRegistry.encoder.encode(value)
