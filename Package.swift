@@ -108,7 +108,8 @@ let package = Package(
         .target(
             name: "PipBench",
             dependencies: [
-                "PipsqueakCore",
+                "PipsqueakCore", "PipsqueakSandbox", "SandboxSetup",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -153,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "PipBenchTests",
             dependencies: [
-                "PipBench",
+                "PipBench", "pipsqueak-sandbox", "pipbench",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]

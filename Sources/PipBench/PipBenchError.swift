@@ -5,6 +5,8 @@ public enum PipBenchError: Error, CustomStringConvertible, Equatable {
     case io(String)
     case worker(String)
     case usage(String)
+    /// A sandboxed install or import probe failed.
+    case measurement(String)
 
     public var description: String {
         switch self {
@@ -13,6 +15,7 @@ public enum PipBenchError: Error, CustomStringConvertible, Equatable {
         case .io(let m): return "I/O error: \(m)"
         case .worker(let m): return "worker error: \(m)"
         case .usage(let m): return m
+        case .measurement(let m): return m
         }
     }
 }

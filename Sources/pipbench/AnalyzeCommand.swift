@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import PipBench
 
-struct AnalyzeCommand: ParsableCommand {
+struct AnalyzeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
         abstract: "Package study: sizes, file counts, compression and fan-out of a wheel directory; startup costs; import corpora.",
         discussion: """
             pipbench analyze DIR                 sizes by file type, files per wheel, compression ratio, fan-out
-            pipbench analyze --startup NAME...   download, install and import seconds of real packages
+            pipbench analyze --startup NAME...   download, install and import seconds of real packages, each step
+                                                 in a Pipsqueak sandbox (needs root)
             pipbench analyze --imports DIR       imports of a Python corpus mapped to distributions, cache hit ratio
             """
     )
@@ -28,10 +29,12 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .customLong("index-url"), help: "With --startup: the index to download from (default: pip's).")
     var indexURL: String?
 
+    @OptionGroup var sandbox: SandboxOptions
+
     @Flag(help: "Print JSON instead of a text report.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         if let imports {
             let map = wheels.map { ImportStudy.moduleMap(fromWheelsIn: URL(fileURLWithPath: $0)) } ?? [:]
             let study = try ImportStudy.run(corpus: URL(fileURLWithPath: imports), moduleMap: map,
@@ -40,10 +43,12 @@ struct AnalyzeCommand: ParsableCommand {
         } else if startup {
             guard !targets.isEmpty else { throw ValidationError("--startup needs at least one package name") }
             let study = StartupStudy(indexURL: indexURL)
+            let box = try sandbox.make()
+            defer { box.shutdown() }
             var rows: [StartupStudy.Row] = []
-            for name in targets {
-                FileHandle.standardError.write(Data("measuring \(name)...\n".utf8))
-                rows.append(try study.measure(name))
+            for (number, name) in targets.enumerated() {
+                FileHandle.standardError.write(Data("[\(number + 1)/\(targets.count)] measuring \(name) in sandboxes...\n".utf8))
+                rows.append(try await study.measure(name, in: box))
             }
             try emit(rows, text: StartupStudy.report(rows))
         } else {

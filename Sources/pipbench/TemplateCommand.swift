@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PipBench
 
-struct TemplateCommand: ParsableCommand {
+struct TemplateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "template",
         abstract: "Read a real wheel (or a distribution installed for /usr/bin/python3) into a generator template.",
@@ -15,18 +15,22 @@ struct TemplateCommand: ParsableCommand {
     @Option(help: "Write the template here (default: stdout).")
     var out: String?
 
-    @Flag(name: .customLong("no-measure"), help: "Skip installing and importing to measure import cost.")
+    @Flag(name: .customLong("no-measure"), help: "Skip installing and importing to measure import cost (measuring needs root: it runs in sandboxes).")
     var noMeasure = false
 
     @Option(name: .customLong("index-url"), help: "Index for the wheel's dependencies when measuring.")
     var indexURL: String?
 
-    func run() throws {
+    @OptionGroup var sandbox: SandboxOptions
+
+    func run() async throws {
+        let box = noMeasure ? nil : try sandbox.make()
+        defer { box?.shutdown() }
         let template: PackageTemplate
         if source.hasSuffix(".whl") {
-            template = try TemplateReader.fromWheel(URL(fileURLWithPath: source), measure: !noMeasure, indexURL: indexURL)
+            template = try await TemplateReader.fromWheel(URL(fileURLWithPath: source), measureIn: box, indexURL: indexURL)
         } else {
-            template = try TemplateReader.fromInstalled(source, measure: !noMeasure)
+            template = try await TemplateReader.fromInstalled(source, measureIn: box)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

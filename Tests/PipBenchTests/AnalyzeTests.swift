@@ -49,7 +49,7 @@ import Testing
         #expect(study.curve.last?.applicationHitRatio == 1)
     }
 
-    @Test func templateFromWheelAndStamping() throws {
+    @Test func templateFromWheelAndStamping() async throws {
         var spec = TestSupport.smallSpec(packages: 4)
         spec.dependencies = .constant(1)
         spec.directoryDepth = .constant(2)
@@ -57,7 +57,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let plan = try BenchManifest.load(from: root).packages[3]
         let wheel = root.appendingPathComponent("simple/\(plan.name)/\(plan.wheelFileName(version: plan.latestVersion))")
-        let template = try TemplateReader.fromWheel(wheel, measure: false)
+        let template = try await TemplateReader.fromWheel(wheel, measureIn: nil)
         #expect(template.name == plan.name)
         #expect(template.topLevel == [plan.importName])
         #expect(template.dependencies == plan.requirements.map(\.name))

@@ -22,6 +22,26 @@ import Testing
         #expect(counts[top.name, default: 0] > counts[bottom.name, default: 0])
     }
 
+    @Test func requestSequenceIsDeterministicLazyAndFollowsHandlerPopularity() {
+        let draw = { (count: Int) -> [Int] in
+            let sequence = RequestSequence(seed: 5, popularity: Distribution(.zipf(s: 1.2, count: 8)), handlers: 8, count: count)
+            var handlers: [Int] = []
+            while let (request, handler) = sequence.take() {
+                #expect(request == handlers.count)
+                handlers.append(handler)
+                if handlers.count == 2_000 { break }
+            }
+            return handlers
+        }
+        let first = draw(2_000)
+        #expect(first == draw(2_000))
+        #expect(draw(Int.max) == first, "a huge request bound changes nothing and is not materialised")
+        #expect(draw(3).count == 3)
+        #expect(first.allSatisfy { (0..<8).contains($0) })
+        let counts = Dictionary(grouping: first, by: { $0 }).mapValues(\.count)
+        #expect(counts[0, default: 0] > counts[7, default: 0])
+    }
+
     @Test func handlerArchiveHoldsSourceAndRequirements() throws {
         var workload = Workload()
         workload.importsPerHandler = .constant(3)

@@ -1,63 +1,85 @@
 import Foundation
+import SandboxSetup
 
-/// `pipbench analyze --startup NAME...`: download, install and import seconds of real packages,
-/// each measured with Debian's pip in a fresh temporary directory and a minimal environment.
+/// `pipbench analyze --startup NAME...`: download, install and import seconds of real packages, each step in its own
+/// Pipsqueak sandbox (download with network; install and import without), as the install cache does it.
 public struct StartupStudy: Sendable {
     /// The measurements for one package (its dependencies included).
     public struct Row: Codable, Sendable {
         public var name: String
         public var downloadSeconds: Double?
         public var downloadedBytes: Int?
+        /// Archives downloaded: the package and its dependency closure.
+        public var distributions: Int?
         public var installSeconds: Double?
         public var installedBytes: Int?
         public var module: String?
         /// Seconds of the `import` statement inside a fresh interpreter.
         public var importSeconds: Double?
+        /// CPU seconds of the import.
+        public var importCpuSeconds: Double?
         /// Growth of the resident set during the import.
         public var importMemoryBytes: Int?
         public var error: String?
     }
 
-    public var python = "/usr/bin/python3"
-    /// Index to download from (default: pip's own configuration, normally PyPI).
+    /// Index to download from (default: pip's own configuration, normally PyPI). A `file://` index is mounted
+    /// read-only and the download runs without network.
     public var indexURL: String?
 
     public init(indexURL: String? = nil) { self.indexURL = indexURL }
 
-    public func measure(_ name: String) throws -> Row {
+    static let indexInSandbox = "/index"
+    static let workInSandbox = "/work"
+
+    public func measure(_ name: String, in sandbox: StudySandbox) async throws -> Row {
         var row = Row(name: name)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pipbench-startup-\(UUID().uuidString.prefix(8))")
-        let downloads = work.appendingPathComponent("downloads"), site = work.appendingPathComponent("site")
-        try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
+        guard !name.hasPrefix("-"), !name.isEmpty else { row.error = "not a package name"; return row }
+        let work = try sandbox.makeWorkDirectory("startup-\(ImportProbe.sanitized(name))")
         defer { try? FileManager.default.removeItem(at: work) }
-        var environment = ["PATH": "/usr/bin:/bin", "HOME": work.path, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PYTHONNOUSERSITE": "1"]
-        for key in ["PIP_CERT", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] {
-            environment[key] = ProcessInfo.processInfo.environment[key]
-        }
-        var download = ["-m", "pip", "download", "--no-cache-dir", "--only-binary", ":all:", "-d", downloads.path, name]
-        if let indexURL { download += ["--index-url", indexURL] }
-        let fetched = try ProcessRunner.run(python, download, environment: environment)
-        guard fetched.status == 0 else { row.error = "download failed: \(fetched.output.suffix(300))"; return row }
+        let downloads = work.appendingPathComponent("downloads"), site = work.appendingPathComponent("site")
+        var binds = [SandboxConfiguration.Bind(source: work.path, target: Self.workInSandbox, writable: true)]
+        let (index, network) = Self.indexArguments(indexURL, binds: &binds)
+        let environment = ["TMPDIR": "\(Self.workInSandbox)/tmp", "HOME": "\(Self.workInSandbox)/tmp"]
+        let python = sandbox.settings.python
+        let fetched = try await sandbox.timed(
+            "download", [python, "-m", "pip", "download", "--prefer-binary", "-d", "\(Self.workInSandbox)/downloads"] + index + [name],
+            binds: binds, network: network, environment: environment, systemPackages: true)
+        guard fetched.succeeded else { row.error = "download failed: \(fetched.failure ?? "")"; return row }
         row.downloadSeconds = fetched.seconds
         row.downloadedBytes = Self.treeSize(downloads)
-        let installed = try ProcessRunner.run(python, ["-m", "pip", "install", "--no-index", "--no-deps", "--find-links", downloads.path,
-                                                       "--target", site.path] + Self.archives(in: downloads), environment: environment)
-        guard installed.status == 0 else { row.error = "install failed: \(installed.output.suffix(300))"; return row }
+        row.distributions = Self.archives(in: downloads).count
+        let archives = Self.archives(in: downloads).map { "\(Self.workInSandbox)/downloads/\($0.lastPathComponent)" }
+        let installed = try await sandbox.timed(
+            "install", [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-build-isolation",
+                        "--target", "\(Self.workInSandbox)/site"] + archives,
+            binds: binds, network: false, environment: environment, systemPackages: true)
+        guard installed.succeeded else { row.error = "install failed: \(installed.failure ?? "")"; return row }
         row.installSeconds = installed.seconds
         row.installedBytes = Self.treeSize(site)
         guard let module = Self.topLevelModule(of: name, in: site) else { row.error = "no importable module found"; return row }
         row.module = module
-        guard let probe = try ImportProbe.measure(module: module, pythonPath: site.path, python: python, environment: environment) else {
-            row.error = "import of \(module) failed"
-            return row
+        switch try await ImportProbe.measure(module: module, site: site.path, in: sandbox) {
+        case .success(let probe):
+            row.importSeconds = probe.seconds
+            row.importCpuSeconds = probe.cpuSeconds
+            row.importMemoryBytes = probe.memoryBytes
+        case .failure(let error):
+            row.error = error.description
         }
-        row.importSeconds = probe.seconds
-        row.importMemoryBytes = probe.memoryBytes
         return row
     }
 
-    static func archives(in directory: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted().map { directory.appendingPathComponent($0).path }
+    /// pip's index options in a sandbox, and whether it needs the network: a `file://` index is mounted read-only.
+    static func indexArguments(_ indexURL: String?, binds: inout [SandboxConfiguration.Bind]) -> (arguments: [String], network: Bool) {
+        guard let indexURL else { return ([], true) }
+        guard indexURL.hasPrefix("file://") else { return (["--index-url", indexURL], true) }
+        binds.append(.init(source: String(indexURL.dropFirst("file://".count)), target: indexInSandbox))
+        return (["--index-url", "file://\(indexInSandbox)"], false)
+    }
+
+    static func archives(in directory: URL) -> [URL] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted().map { directory.appendingPathComponent($0) }
     }
 
     /// The first `top_level.txt` entry of the named distribution, or its normalised name as a module.
@@ -86,12 +108,13 @@ public struct StartupStudy: Sendable {
     }
 
     public static func report(_ rows: [Row]) -> String {
-        var lines = ["package                  download s   downloaded    install s    installed   import s   import mem"]
+        var lines = ["package                dists  download s   downloaded   install s    installed   import s  import cpu s   import mem"]
         for r in rows {
             if let error = r.error { lines.append("\(r.name): \(error)"); continue }
-            lines.append(r.name.padded(24) + String(format: " %10.2f ", r.downloadSeconds ?? 0)
-                + Format.bytes(r.downloadedBytes ?? 0).padded(12, left: true) + String(format: " %12.2f ", r.installSeconds ?? 0)
-                + Format.bytes(r.installedBytes ?? 0).padded(12, left: true) + String(format: " %10.3f ", r.importSeconds ?? 0)
+            lines.append(r.name.padded(22) + String(format: " %5d %11.2f ", r.distributions ?? 0, r.downloadSeconds ?? 0)
+                + Format.bytes(r.downloadedBytes ?? 0).padded(12, left: true) + String(format: " %11.2f ", r.installSeconds ?? 0)
+                + Format.bytes(r.installedBytes ?? 0).padded(12, left: true)
+                + String(format: " %10.3f %13.3f ", r.importSeconds ?? 0, r.importCpuSeconds ?? 0)
                 + Format.bytes(r.importMemoryBytes ?? 0).padded(12, left: true))
         }
         return lines.joined(separator: "\n")

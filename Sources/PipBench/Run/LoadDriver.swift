@@ -36,17 +36,9 @@ public struct LoadDriver: Sendable {
         }
     }
 
-    /// The handler each request goes to, drawn by handler popularity.
-    func handlerSequence(count: Int) -> [Int] {
-        var rng = SeededGenerator(seed: workload.seed).fork("requests")
-        let weights = Sampler(workload.handlerPopularity).rankWeights(count: handlers.count, using: &rng)
-        var cumulative: [Double] = []
-        var running = 0.0
-        for w in weights { running += w; cumulative.append(running) }
-        return (0..<count).map { _ in
-            let target = rng.nextUnit() * running
-            return cumulative.firstIndex { $0 > target } ?? handlers.count - 1
-        }
+    /// The handler of each request, drawn lazily by handler popularity.
+    func requestSequence() -> RequestSequence {
+        RequestSequence(seed: workload.seed, popularity: workload.handlerPopularity, handlers: handlers.count, count: workload.requests)
     }
 
     /// Sends requests until the request count or the duration is reached, or the task is cancelled.
@@ -54,7 +46,7 @@ public struct LoadDriver: Sendable {
     public func drive() async -> Double {
         let clock = ContinuousClock()
         let start = clock.now
-        let sequence = handlerSequence(count: workload.requests)
+        let sequence = requestSequence()
         switch workload.mode {
         case .open: await openLoop(start: start, clock: clock, sequence: sequence)
         case .closed: await closedLoop(start: start, clock: clock, sequence: sequence)
@@ -63,32 +55,30 @@ public struct LoadDriver: Sendable {
     }
 
     /// Poisson arrivals; latency counts from when a request was due, so a slow worker cannot hide queueing.
-    private func openLoop(start: ContinuousClock.Instant, clock: ContinuousClock, sequence: [Int]) async {
+    private func openLoop(start: ContinuousClock.Instant, clock: ContinuousClock, sequence: RequestSequence) async {
         var rng = SeededGenerator(seed: workload.seed).fork("arrivals")
         await withTaskGroup(of: Void.self) { group in
             var offset = 0.0
-            for i in 0..<sequence.count {
+            while let (i, handlerIndex) = sequence.take() {
                 offset += -log(Swift.max(1 - rng.nextUnit(), .leastNonzeroMagnitude)) / workload.rate
                 if offset > workload.durationSeconds { break }
                 let due = start + .microseconds(Int64(offset * 1e6))
                 try? await Task.sleep(until: due, clock: clock)
                 if Task.isCancelled { break }
-                let handler = handlers[sequence[i]]
+                let handler = handlers[handlerIndex]
                 group.addTask { await self.send(i, to: handler, due: due, start: start, clock: clock) }
             }
         }
     }
 
-    private func closedLoop(start: ContinuousClock.Instant, clock: ContinuousClock, sequence: [Int]) async {
-        let next = TicketCounter()
+    private func closedLoop(start: ContinuousClock.Instant, clock: ContinuousClock, sequence: RequestSequence) async {
         let deadline = start + .microseconds(Int64(workload.durationSeconds * 1e6))
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<workload.concurrency {
                 group.addTask {
                     while !Task.isCancelled, clock.now < deadline {
-                        let i = next.take()
-                        guard i < sequence.count else { return }
-                        await self.send(i, to: self.handlers[sequence[i]], due: clock.now, start: start, clock: clock)
+                        guard let (i, handlerIndex) = sequence.take() else { return }
+                        await self.send(i, to: self.handlers[handlerIndex], due: clock.now, start: start, clock: clock)
                     }
                 }
             }
@@ -132,9 +122,43 @@ public struct LoadDriver: Sendable {
     }
 }
 
-/// Hands out 0, 1, 2, ... to concurrent closed-loop clients.
-final class TicketCounter: Sendable {
-    private let value = Mutex(0)
+/// Request numbers 0, 1, 2, ... with the handler each goes to, drawn on demand by handler popularity (so a huge
+/// request bound costs nothing up front). Request i always gets the i-th draw: runs are deterministic.
+final class RequestSequence: Sendable {
+    private struct State: Sendable {
+        var next = 0
+        var rng: SeededGenerator
+    }
 
-    func take() -> Int { value.withLock { v in defer { v += 1 }; return v } }
+    private let state: Mutex<State>
+    private let cumulative: [Double]
+    let count: Int
+
+    init(seed: UInt64, popularity: Distribution, handlers: Int, count: Int) {
+        var rng = SeededGenerator(seed: seed).fork("requests")
+        let weights = Sampler(popularity).rankWeights(count: handlers, using: &rng)
+        var running = 0.0
+        cumulative = weights.map { running += $0; return running }
+        state = Mutex(State(rng: rng))
+        self.count = count
+    }
+
+    /// The next request number and its handler index, or nil once `count` requests were handed out.
+    func take() -> (request: Int, handler: Int)? {
+        state.withLock { s in
+            guard s.next < count else { return nil }
+            defer { s.next += 1 }
+            return (s.next, handlerIndex(for: s.rng.nextUnit() * (cumulative.last ?? 0)))
+        }
+    }
+
+    /// The first handler whose cumulative weight exceeds `target` (binary search).
+    private func handlerIndex(for target: Double) -> Int {
+        var low = 0, high = cumulative.count
+        while low < high {
+            let mid = (low + high) / 2
+            if cumulative[mid] > target { high = mid } else { low = mid + 1 }
+        }
+        return Swift.min(low, cumulative.count - 1)
+    }
 }

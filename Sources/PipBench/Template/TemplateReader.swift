@@ -1,10 +1,11 @@
 import Foundation
+import SandboxSetup
 
 /// `pipbench template`: reads a real wheel, or a distribution installed for Debian's Python, into a template.
 public enum TemplateReader {
-    /// Reads a `.whl` file; with `measure`, installs it (with its dependencies, from `indexURL` or pip's default)
-    /// into a temporary directory and measures its import.
-    public static func fromWheel(_ url: URL, measure: Bool, indexURL: String? = nil, python: String = "/usr/bin/python3") throws -> PackageTemplate {
+    /// Reads a `.whl` file; with a sandbox, installs it there (with its dependencies, from `indexURL` or pip's default)
+    /// and measures its import in another sandbox.
+    public static func fromWheel(_ url: URL, measureIn sandbox: StudySandbox?, indexURL: String? = nil) async throws -> PackageTemplate {
         let zip = try ZipReader(Array(try Data(contentsOf: url)))
         guard let meta = zip.entries.first(where: { $0.path.hasSuffix(".dist-info/METADATA") }) else {
             throw PipBenchError.invalidArchive("\(url.lastPathComponent) has no .dist-info/METADATA")
@@ -19,21 +20,29 @@ public enum TemplateReader {
             topLevel: topLevel,
             files: zip.entries.filter { !$0.path.hasSuffix("/") }.map { .init(path: $0.path, size: $0.uncompressedSize, compressedSize: $0.compressedSize) },
             dependencies: WheelMetadata.requirements(metadata))
-        if measure, let module = topLevel.first(where: { !$0.hasPrefix("_") }) ?? topLevel.first {
-            let site = FileManager.default.temporaryDirectory.appendingPathComponent("pipbench-template-\(UUID().uuidString.prefix(8))")
-            defer { try? FileManager.default.removeItem(at: site) }
-            var install = ["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--target", site.path, url.path]
-            if let indexURL { install += ["--index-url", indexURL] }
-            if try ProcessRunner.run(python, install).status == 0,
-               let probe = try ImportProbe.measure(module: module, pythonPath: site.path, python: python) {
-                apply(probe, to: &template)
+        if let sandbox, let module = topLevel.first(where: { !$0.hasPrefix("_") }) ?? topLevel.first {
+            let work = try sandbox.makeWorkDirectory("template")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let wheel = "/wheels/\(url.lastPathComponent)"
+            var binds = [SandboxConfiguration.Bind(source: work.path, target: "/work", writable: true),
+                         .init(source: url.path, target: wheel)]
+            let (index, network) = StartupStudy.indexArguments(indexURL, binds: &binds)
+            let python = sandbox.settings.python
+            let installed = try await sandbox.timed(
+                "template-install", [python, "-m", "pip", "install", "--target", "/work/site"] + index + [wheel],
+                binds: binds, network: network, environment: ["TMPDIR": "/work/tmp", "HOME": "/work/tmp"], systemPackages: true)
+            guard installed.succeeded else {
+                throw PipBenchError.measurement("installing \(url.lastPathComponent) to measure it failed: \(installed.failure ?? "")")
             }
+            apply(try await ImportProbe.measure(module: module, site: work.appendingPathComponent("site").path, in: sandbox).get(),
+                  to: &template)
         }
         return template
     }
 
-    /// Reads a distribution installed for `python` (files, sizes, requirements) and measures its import in place.
-    public static func fromInstalled(_ name: String, measure: Bool, python: String = "/usr/bin/python3") throws -> PackageTemplate {
+    /// Reads a distribution installed for `python` (files, sizes, requirements; metadata only, nothing imported);
+    /// with a sandbox, measures its import there with Debian's packages visible.
+    public static func fromInstalled(_ name: String, measureIn sandbox: StudySandbox?, python: String = "/usr/bin/python3") async throws -> PackageTemplate {
         let script = """
             import json, sys, importlib.metadata as md
             d = md.distribution(sys.argv[1])
@@ -62,9 +71,8 @@ public enum TemplateReader {
         var template = PackageTemplate(
             name: SimpleIndex.normalize(object["name"] as? String ?? name), version: object["version"] as? String ?? "0",
             topLevel: topLevel, files: files.filter { !$0.path.contains("__pycache__/") }, dependencies: WheelMetadata.requirements(requires))
-        if measure, let module = topLevel.first(where: { !$0.hasPrefix("_") }) ?? topLevel.first,
-           let probe = try ImportProbe.measure(module: module, pythonPath: nil, python: python) {
-            apply(probe, to: &template)
+        if let sandbox, let module = topLevel.first(where: { !$0.hasPrefix("_") }) ?? topLevel.first {
+            apply(try await ImportProbe.measure(module: module, site: nil, systemPackages: true, in: sandbox).get(), to: &template)
         }
         return template
     }

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import NIOPosix
+import PipsqueakCore
+import PipsqueakSandbox
+import SandboxSetup
+
+/// Runs the package study's pip commands and import probes in Pipsqueak sandboxes, never on the host:
+/// installing and importing a package runs its code. Needs root (namespaces and cgroups).
+public final class StudySandbox: Sendable {
+    public struct Settings: Sendable {
+        public var python = "/usr/bin/python3"
+        /// `pipsqueak-sandbox`; empty looks next to the running executable.
+        public var helperPath = ""
+        /// Scratch space for downloads and installs; removed by `shutdown()`.
+        public var stateDirectory: String
+        public var memoryMB = 2048
+        public var timeoutSeconds: Double = 900
+        /// The unprivileged uid pip and the probes run as.
+        public var uid: UInt32 = 160_002
+
+        public init(stateDirectory: String? = nil) {
+            self.stateDirectory = stateDirectory
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("pipbench-sandbox-\(getpid())").path
+        }
+    }
+
+    /// How a sandboxed step ended, with the seconds the command itself took (sandbox setup excluded).
+    public struct Step: Sendable {
+        public var succeeded: Bool
+        public var seconds: Double?
+        public var output: String
+        public var failure: String?
+    }
+
+    public let settings: Settings
+    private let launcher: SandboxLauncher
+    private let hierarchy: CgroupHierarchy
+    private let logger = Logger(label: "pipbench.sandbox")
+
+    public init(settings: Settings = Settings()) throws {
+        guard geteuid() == 0 else {
+            throw PipBenchError.usage("installing and importing packages runs their code, so pipbench does it only in Pipsqueak sandboxes, which need root (namespaces and cgroups); run as root")
+        }
+        let helper = settings.helperPath.isEmpty ? Self.helperNextToExecutable() : settings.helperPath
+        guard FileManager.default.isExecutableFile(atPath: helper) else {
+            throw PipBenchError.usage("sandbox helper not found at \(helper); build the pipsqueak-sandbox product (swift build)")
+        }
+        self.settings = settings
+        try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
+        for sub in ["sandboxes", "logs/commands", "work"] {
+            try FileManager.default.createDirectory(atPath: "\(settings.stateDirectory)/\(sub)", withIntermediateDirectories: true)
+        }
+        hierarchy = CgroupHierarchy(version: CgroupHierarchy.detectVersion(),
+                                    parent: "pipbench/\(Array(settings.stateDirectory.utf8).sha256Hex.prefix(12))")
+        do { try hierarchy.prepare() } catch { throw PipBenchError.io("cannot prepare cgroups: \(error)") }
+        launcher = SandboxLauncher(
+            configuration: .init(helperPath: helper, python: settings.python, runtimeScript: "", stateDirectory: settings.stateDirectory,
+                                 rootfs: "", hierarchy: hierarchy, tmpMB: 256, pidsMax: 1024,
+                                 cpuCores: Double(ProcessInfo.processInfo.activeProcessorCount), uidBase: Int(settings.uid)),
+            group: MultiThreadedEventLoopGroup.singleton)
+    }
+
+    /// `pipsqueak-sandbox` in the running executable's directory.
+    public static func helperNextToExecutable() -> String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("pipsqueak-sandbox").path
+    }
+
+    /// A fresh scratch directory the sandbox user may write.
+    public func makeWorkDirectory(_ label: String) throws -> URL {
+        let url = URL(fileURLWithPath: settings.stateDirectory).appendingPathComponent("work/\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+        for path in [url.path, url.appendingPathComponent("tmp").path] { chown(path, settings.uid, settings.uid) }
+        return url
+    }
+
+    /// Runs `arguments` (a program and its arguments) timed from inside the sandbox.
+    /// `systemPackages` shows Debian's dist-packages (pip lives there); a handler never sees them.
+    public func timed(_ label: String, _ arguments: [String], binds: [SandboxConfiguration.Bind], network: Bool,
+                      environment: [String: String] = [:], systemPackages: Bool) async throws -> Step {
+        let wrapper = """
+            import subprocess, sys, time
+            start = time.perf_counter()
+            code = subprocess.call(sys.argv[1:])
+            print("PIPBENCH-SECONDS %.6f" % (time.perf_counter() - start), flush=True)
+            sys.exit(code)
+            """
+        return try await run(label, [settings.python, "-I", "-c", wrapper] + arguments, binds: binds, network: network,
+                             environment: environment, systemPackages: systemPackages) { output in
+            output.split(whereSeparator: \.isNewline).last { $0.hasPrefix("PIPBENCH-SECONDS ") }
+                .flatMap { Double($0.dropFirst("PIPBENCH-SECONDS ".count)) }
+        }
+    }
+
+    /// Runs one command in a fresh sandbox; `seconds` extracts the timing the command printed.
+    public func run(_ label: String, _ command: [String], binds: [SandboxConfiguration.Bind], network: Bool,
+                    environment: [String: String] = [:], systemPackages: Bool,
+                    seconds: (String) -> Double?) async throws -> Step {
+        var env = ["PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_CACHE_DIR": "1", "PYTHONDONTWRITEBYTECODE": "1"]
+        for key in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] where network {
+            env[key] = ProcessInfo.processInfo.environment[key]
+        }
+        env.merge(environment) { _, new in new }
+        var allBinds = binds
+        if network && FileManager.default.fileExists(atPath: "/etc/ssl/certs") {
+            allBinds.append(.init(source: "/etc/ssl/certs", target: "/etc/ssl/certs"))
+        }
+        let result: CommandResult
+        do {
+            result = try await launcher.run(CommandRequest(
+                label: label, command: command, binds: allBinds, network: network ? .host : .none, memoryMB: settings.memoryMB,
+                timeoutSeconds: settings.timeoutSeconds, environment: env, uid: settings.uid, showSystemPackages: systemPackages),
+                logger: logger)
+        } catch {
+            throw PipBenchError.io("sandbox failed: \(error)")
+        }
+        let failure: String? = if result.timedOut { "timed out after \(Int(settings.timeoutSeconds)) s" }
+            else if result.outOfMemory { "ran out of memory (\(settings.memoryMB) MB)" }
+            else if result.exitCode != 0 { "exit \(result.exitCode.map(String.init) ?? "?"): \(result.tail(4))" }
+            else { nil }
+        return Step(succeeded: failure == nil, seconds: seconds(result.output), output: result.output, failure: failure)
+    }
+
+    /// Removes the scratch space and the study's cgroups.
+    public func shutdown() {
+        hierarchy.removeAll()
+        hierarchy.removeParent()
+        try? FileManager.default.removeItem(atPath: settings.stateDirectory)
+    }
+}

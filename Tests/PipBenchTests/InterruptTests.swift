@@ -1,0 +1,112 @@
+import Foundation
+import Hummingbird
+import Synchronization
+import Testing
+@testable import PipBench
+
+/// The built `pipbench` next to the test binary.
+private let pipbenchBinary: String? = {
+    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    let candidate = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("pipbench").path
+    return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
+}()
+
+/// Ctrl-C during `pipbench run`: the real executable, a fake worker, a real SIGINT.
+@Suite(.serialized, .enabled(if: pipbenchBinary != nil, "needs the built pipbench executable"))
+struct InterruptTests {
+    @Test func ctrlCDuringTheRunWritesAndPrintsThePartialReport() async throws {
+        let served = Atomic<Int>(0)
+        let router = Router()
+        router.post("/run/:name") { _, _ in
+            served.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(2))
+            var headers = HTTPFields()
+            headers.append(.init(name: .init("X-Pipsqueak-Start")!, value: "warm"))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "{}")))
+        }
+        try await Self.withFakeWorker(router) { url in
+            let work = try TestSupport.temporaryDirectory("interrupt-run")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let packages = try TestSupport.generate(TestSupport.smallSpec(packages: 6), label: "interrupt-packages")
+            defer { try? FileManager.default.removeItem(at: packages) }
+            let out = work.appendingPathComponent("report")
+            let run = try Self.start(["run", "--worker", url, "--packages", packages.path, "--skip-deploy", "--handlers", "3",
+                                      "--mode", "closed", "--concurrency", "2", "--duration", "300", "--requests", "100000000",
+                                      "--out", out.path], logs: work)
+            defer { if run.isRunning { run.terminate() } }
+            try await Self.waitUntil("requests reached the fake worker") { served.load(ordering: .relaxed) >= 50 }
+            kill(run.processIdentifier, SIGINT)
+            try await Self.waitUntil("pipbench exited after SIGINT") { !run.isRunning }
+
+            #expect(run.terminationReason == .exit && run.terminationStatus == 0)
+            let stdout = try String(contentsOf: work.appendingPathComponent("stdout"), encoding: .utf8)
+            let stderr = try String(contentsOf: work.appendingPathComponent("stderr"), encoding: .utf8)
+            #expect(stderr.contains("interrupted: stopping and writing the partial report"))
+            #expect(stdout.contains("interrupted"), "the printed report is not marked interrupted:\n\(stdout)")
+            let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
+            #expect(json["interrupted"] as? Bool == true)
+            let requests = try #require(json["requests"] as? Int)
+            #expect(requests >= 50 && requests <= served.load(ordering: .relaxed))
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+        }
+    }
+
+    @Test func ctrlCDuringDeployExitsWith130AndWritesNoReport() async throws {
+        let deploys = Atomic<Int>(0)
+        let router = Router()
+        router.put("/handlers/:name") { _, _ in
+            deploys.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .seconds(3))  // an install that takes a while
+            return Response(status: .created)
+        }
+        try await Self.withFakeWorker(router) { url in
+            let work = try TestSupport.temporaryDirectory("interrupt-deploy")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let packages = try TestSupport.generate(TestSupport.smallSpec(packages: 6), label: "interrupt-packages")
+            defer { try? FileManager.default.removeItem(at: packages) }
+            let out = work.appendingPathComponent("report")
+            let run = try Self.start(["run", "--worker", url, "--packages", packages.path, "--handlers", "3",
+                                      "--requests", "10", "--out", out.path], logs: work)
+            defer { if run.isRunning { run.terminate() } }
+            try await Self.waitUntil("a deploy reached the fake worker") { deploys.load(ordering: .relaxed) >= 1 }
+            kill(run.processIdentifier, SIGINT)
+            try await Self.waitUntil("pipbench exited after SIGINT") { !run.isRunning }
+            #expect(run.terminationStatus == 130)
+            #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
+        }
+    }
+
+    static func start(_ arguments: [String], logs: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: pipbenchBinary!)
+        process.arguments = arguments
+        for name in ["stdout", "stderr"] { FileManager.default.createFile(atPath: logs.appendingPathComponent(name).path, contents: nil) }
+        process.standardOutput = try FileHandle(forWritingTo: logs.appendingPathComponent("stdout"))
+        process.standardError = try FileHandle(forWritingTo: logs.appendingPathComponent("stderr"))
+        try process.run()
+        return process
+    }
+
+    /// Polls without blocking Swift's cooperative threads (the in-process fake worker needs them).
+    static func waitUntil(_ what: String, seconds: Double = 30, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw PipBenchError.io("timed out waiting: \(what)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    static func withFakeWorker(_ router: Router<BasicRequestContext>, _ body: (String) async throws -> Void) async throws {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+        let server = Task { try await app.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let result = await Result(catching: { try await body("http://127.0.0.1:\(port)") })
+        // Let the client's connections close first: cancelling a server with an open connection traps in NIO.
+        try? await Task.sleep(for: .milliseconds(300))
+        server.cancel()
+        try result.get()
+    }
+}
