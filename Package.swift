@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "PipsqueakCore", "pipsqueak", "pipsqueak-sandbox",
+                "PipsqueakCore", "PipBench", "pipsqueak", "pipsqueak-sandbox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

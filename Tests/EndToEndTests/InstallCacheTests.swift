@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// A local package index built for these tests (no PyPI): wheels with real dependencies, and sdists whose
-/// build scripts fail, sleep or misbehave.
+/// A local package index built for these tests (no PyPI): wheels with exact versions, pins and name spellings,
+/// and sdists whose build scripts fail, sleep or misbehave — cases that need exact control. Random dependency
+/// graphs come from PipBench instead (`GeneratedIndexTests`).
 final class FixtureIndex: Sendable {
     let directory: URL
     /// A host path the malicious build script tries to write.
