@@ -42,14 +42,14 @@ struct GeneratedIndexTests {
         defer { worker.stop() }
 
         // The four packages with the largest closures, each required by its own handler.
-        let chosen = plans.sorted { (closure(of: $0.name, in: plans).count, $1.name) > (closure(of: $1.name, in: plans).count, $0.name) }.prefix(4)
-        try #require(closure(of: chosen.first!.name, in: plans).count >= 3, "the generated DAG should have depth")
+        let chosen = plans.sorted { (plans.dependencyClosure(of: $0.name).count, $1.name) > (plans.dependencyClosure(of: $1.name).count, $0.name) }.prefix(4)
+        try #require(plans.dependencyClosure(of: chosen.first!.name).count >= 3, "the generated DAG should have depth")
         var stored = Set<String>()
         for plan in chosen {
             let handler = "gen-\(plan.name)"
             let deployed = try await worker.deploy(handler, ["f.py": Self.probe, "requirements.txt": "\(plan.name)\n"])
             try #require(deployed.status == 201, "\(deployed.text)\n\(worker.log.suffix(3000))")
-            let expected = closure(of: plan.name, in: plans)
+            let expected = plans.dependencyClosure(of: plan.name)
             let lock = try #require(try await worker.request(.GET, "/handlers/\(handler)").json["packages"] as? [[String: String]])
             #expect(Set(lock.map { $0["name"]! }) == expected, "the lock is the dependency closure")
             for entry in lock { stored.insert("\(entry["name"]!)==\(entry["version"]!)") }
@@ -68,15 +68,5 @@ struct GeneratedIndexTests {
         #expect(!builtFromSdist.isEmpty, "some installed packages were built from sdists")
         let tier = (try await worker.status()["tiers"] as? [String: Any])?["install_cache"] as? [String: Any]
         #expect(tier?["misses"] as? Int == stored.count, "each distinct distribution installed once")
-    }
-
-    /// Names in `name`'s dependency closure (itself included).
-    func closure(of name: String, in plans: [PackagePlan]) -> Set<String> {
-        var seen: Set<String> = [], stack = [name]
-        while let next = stack.popLast() {
-            guard seen.insert(next).inserted, let plan = plans.first(where: { $0.name == next }) else { continue }
-            stack += plan.requirements.map(\.name)
-        }
-        return seen
     }
 }

@@ -16,6 +16,21 @@ import Testing
         #expect(plans.contains { !$0.requirements.isEmpty })
     }
 
+    @Test func dependencyClosureFollowsRequirementsTransitively() {
+        var spec = TestSupport.smallSpec(packages: 60)
+        spec.dependencies = Distribution(.uniform(low: 0, high: 3))
+        let plans = Planner(spec: spec).plan()
+        for plan in plans {
+            let closure = plans.dependencyClosure(of: plan.name)
+            #expect(closure.contains(plan.name))
+            // Closed under requirements, and nothing beyond: every member but the root is some member's requirement.
+            let required = Set(plans.filter { closure.contains($0.name) }.flatMap { $0.requirements.map(\.name) })
+            #expect(required.isSubset(of: closure))
+            #expect(closure.subtracting([plan.name]).isSubset(of: required))
+        }
+        #expect(plans.contains { plans.dependencyClosure(of: $0.name).count > $0.requirements.count + 1 }, "some closure is deeper than one level")
+    }
+
     @Test func preferentialAttachmentConcentratesInDegree() {
         func topShare(bias: Double) -> Double {
             var spec = TestSupport.smallSpec(packages: 400)

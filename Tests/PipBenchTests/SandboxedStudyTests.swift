@@ -20,7 +20,7 @@ struct SandboxedStudyTests {
         let row = try await study.measure(top.name, in: box)
         #expect(row.error == nil, "\(row.error ?? "")")
         #expect(row.module == top.importName)
-        #expect(row.distributions == Self.closure(of: top.name, in: plans).count)
+        #expect(row.distributions == plans.dependencyClosure(of: top.name).count)
         #expect((row.downloadedBytes ?? 0) > 0)
         #expect((row.installedBytes ?? 0) > 0)
         #expect(row.downloadSeconds != nil && row.installSeconds != nil && row.importSeconds != nil)
@@ -64,15 +64,6 @@ struct SandboxedStudyTests {
         #expect(error.description.contains("broken on purpose"))
     }
 
-    /// The names in `name`'s dependency closure (itself included).
-    static func closure(of name: String, in plans: [PackagePlan]) -> Set<String> {
-        var seen: Set<String> = [], stack = [name]
-        while let next = stack.popLast() {
-            guard seen.insert(next).inserted, let plan = plans.first(where: { $0.name == next }) else { continue }
-            stack += plan.requirements.map(\.name)
-        }
-        return seen
-    }
 
     /// A wheel whose import writes `marker` and reads host secrets.
     static func hostileWheel(in directory: URL, marker: String) throws -> URL {

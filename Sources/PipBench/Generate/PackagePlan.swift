@@ -50,3 +50,16 @@ public struct PackagePlan: Codable, Sendable, Equatable {
     public func wheelFileName(version: String) -> String { "\(distName)-\(version)-py3-none-any.whl" }
     public func sdistFileName(version: String) -> String { "\(distName)-\(version).tar.gz" }
 }
+
+extension Array where Element == PackagePlan {
+    /// The names in `name`'s dependency closure, itself included.
+    public func dependencyClosure(of name: String) -> Set<String> {
+        let byName = Dictionary(map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var seen: Set<String> = [], stack = [name]
+        while let next = stack.popLast() {
+            guard seen.insert(next).inserted, let plan = byName[next] else { continue }
+            stack += plan.requirements.map(\.name)
+        }
+        return seen
+    }
+}
