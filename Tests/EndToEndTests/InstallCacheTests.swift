@@ -81,6 +81,8 @@ struct InstallCacheTests {
         #expect((beta2.first?["installed_bytes"] as? Int ?? 0) > 0)
         #expect(beta2.first?["top_level"] as? [String] == ["beta"])
         #expect((beta2.first?["import_seconds"] as? Double ?? 0) > 0)
+        #expect((beta2.first?["download_seconds"] as? Double ?? 0) > 0, "download timed apart from install")
+        #expect((beta2.first?["install_seconds"] as? Double ?? 0) > 0)
         #expect(!worker.log.contains("import measurement failed"), "every import was measured")
         let tier = (try await worker.status()["tiers"] as? [String: Any])?["install_cache"] as? [String: Any]
         #expect(tier?["misses"] as? Int == 4, "alpha, beta 2.0, gamma, beta 1.0 installed once each")

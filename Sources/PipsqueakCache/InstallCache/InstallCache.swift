@@ -190,8 +190,9 @@ public actor InstallCache {
         }
         let (bytes, files) = StoreFiles.totals(of: site)
         let now = Date()
+        let phases = PipCommands.phaseSeconds(in: result.output)
         let package = InstalledPackage(name: ref.name, version: ref.version, downloadBytes: downloadBytes, installedBytes: bytes, files: files,
-                                       installSeconds: result.seconds, importSeconds: nil, topLevel: TopLevelNames.find(in: site),
+                                       downloadSeconds: phases?.download, installSeconds: phases?.install ?? result.seconds, importSeconds: nil, topLevel: TopLevelNames.find(in: site),
                                        installedAt: now, lastUsed: now)
         try StoreFiles.writeMeta(package, in: staging)
         try StoreFiles.sealReadOnly(staging)

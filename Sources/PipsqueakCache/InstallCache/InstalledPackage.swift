@@ -8,6 +8,9 @@ public struct InstalledPackage: Codable, Sendable, Equatable {
     public var downloadBytes: Int64
     public var installedBytes: Int64
     public var files: Int
+    /// Seconds `pip download` took (nil in stores written before it was measured separately).
+    public var downloadSeconds: Double?
+    /// Seconds `pip install` of the downloaded archive took.
     public var installSeconds: Double
     /// Seconds to import the top-level modules once, in a fresh sandboxed interpreter; nil until measured.
     public var importSeconds: Double?
@@ -21,6 +24,7 @@ public struct InstalledPackage: Codable, Sendable, Equatable {
         case name, version, files
         case downloadBytes = "download_bytes"
         case installedBytes = "installed_bytes"
+        case downloadSeconds = "download_seconds"
         case installSeconds = "install_seconds"
         case importSeconds = "import_seconds"
         case topLevel = "top_level"

@@ -29,14 +29,26 @@ struct PipCommands: Sendable {
             + common + ["-r", "\(Self.output)/requirements.txt"]
     }
 
-    /// Downloads one distribution to `/out/download`, then installs it alone into `/out/site`.
+    /// Downloads one distribution to `/out/download`, then installs it alone into `/out/site`; prints
+    /// `pipsqueak-timing START DOWNLOADED INSTALLED` (nanoseconds since the epoch) at the end.
     func install(_ ref: PackageRef) -> [String] {
         let quote: (String) -> String = { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let download = ([python, "-m", "pip", "download", "--no-deps", "-d", "\(Self.output)/download"] + common + ["\(ref.name)==\(ref.version)"])
             .map(quote).joined(separator: " ")
         let install = [python, "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation", "--disable-pip-version-check",
                        "--no-input", "--no-cache-dir", "--quiet", "--target", "\(Self.output)/site"].map(quote).joined(separator: " ")
-        return ["/bin/sh", "-c", "set -e; \(download); \(install) \(Self.output)/download/*"]
+        return ["/bin/sh", "-c", "set -e; t0=$(date +%s%N); \(download); t1=$(date +%s%N); \(install) \(Self.output)/download/*; "
+                + "echo \"\(Self.timingMarker) $t0 $t1 $(date +%s%N)\""]
+    }
+
+    static let timingMarker = "pipsqueak-timing"
+
+    /// Download and install seconds from the install script's timing line.
+    static func phaseSeconds(in output: String) -> (download: Double, install: Double)? {
+        guard let line = output.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix(timingMarker + " ") }) else { return nil }
+        let stamps = line.split(separator: " ").dropFirst().compactMap { Int64($0) }
+        guard stamps.count == 3, stamps[0] <= stamps[1], stamps[1] <= stamps[2] else { return nil }
+        return (Double(stamps[1] - stamps[0]) / 1e9, Double(stamps[2] - stamps[1]) / 1e9)
     }
 
     /// What a pip sandbox mounts: its staging directory writable, local indexes read-only.
