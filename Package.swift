@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "PipBenchTests",
             dependencies: [
-                "PipBench", "pipsqueak-sandbox", "pipbench",
+                "PipBench", "PipsqueakCore", "pipsqueak-sandbox", "pipbench",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]

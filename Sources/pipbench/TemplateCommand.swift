@@ -25,13 +25,15 @@ struct TemplateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let box = noMeasure ? nil : try sandbox.make()
-        defer { box?.shutdown() }
-        let template: PackageTemplate
-        if source.hasSuffix(".whl") {
-            template = try await TemplateReader.fromWheel(URL(fileURLWithPath: source), measureIn: box, indexURL: indexURL)
-        } else {
-            template = try await TemplateReader.fromInstalled(source, measureIn: box)
-        }
+        let interrupt = box.map(StudyInterruptGuard.init)
+        defer { box?.shutdown(); withExtendedLifetime(interrupt) {} }
+        let read = await Result(catching: {
+            source.hasSuffix(".whl")
+                ? try await TemplateReader.fromWheel(URL(fileURLWithPath: source), measureIn: box, indexURL: indexURL)
+                : try await TemplateReader.fromInstalled(source, measureIn: box)
+        })
+        try StudyInterruptGuard.checkInterrupted(box)
+        let template = try read.get()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(template)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PipsqueakCore
 import Synchronization
 import Testing
 @testable import PipBench
@@ -73,6 +74,37 @@ struct InterruptTests {
             try await Self.waitUntil("pipbench exited after SIGINT") { !run.isRunning }
             #expect(run.terminationStatus == 130)
             #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
+        }
+    }
+
+    /// Ctrl-C during a sandboxed study step kills the step and leaves no sandbox, cgroup or scratch folder.
+    @Test(.enabled(if: geteuid() == 0, "sandboxed studies need root"))
+    func ctrlCDuringAStartupStudyStopsItsSandboxesAndCleansUp() async throws {
+        var spec = TestSupport.smallSpec(packages: 1)
+        spec.sdists = true
+        spec.sdistOnlyFraction = 1
+        spec.installCpuSeconds = .constant(60)  // a build that would take a minute
+        let packages = try TestSupport.generate(spec, label: "interrupt-study")
+        let work = try TestSupport.temporaryDirectory("interrupt-study-logs")
+        defer { for url in [packages, work] { try? FileManager.default.removeItem(at: url) } }
+        let name = try BenchManifest.load(from: packages).packages[0].name
+        let scratch = work.appendingPathComponent("scratch")
+        let study = try Self.start(["analyze", "--startup", name, "--index-url", "file://\(packages.path)/simple",
+                                    "--sandbox-dir", scratch.path], logs: work)
+        defer { if study.isRunning { study.terminate() } }
+        let sandboxes = scratch.appendingPathComponent("sandboxes").path
+        try await Self.waitUntil("a study sandbox started") {
+            !((try? FileManager.default.contentsOfDirectory(atPath: sandboxes)) ?? []).isEmpty
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(study.processIdentifier, SIGINT)
+        try await Self.waitUntil("pipbench analyze exited after SIGINT", seconds: 20) { !study.isRunning }
+
+        #expect(study.terminationStatus == 130)
+        #expect(!FileManager.default.fileExists(atPath: scratch.path), "scratch space removed")
+        let hash = String(Array(scratch.path.utf8).sha256Hex.prefix(12))
+        for cgroup in ["/sys/fs/cgroup/pids/pipbench/\(hash)", "/sys/fs/cgroup/pipbench/\(hash)", "/sys/fs/cgroup/unified/pipbench/\(hash)"] {
+            #expect(!FileManager.default.fileExists(atPath: cgroup), "\(cgroup) left behind")
         }
     }
 

@@ -4,6 +4,7 @@ import NIOPosix
 import PipsqueakCore
 import PipsqueakSandbox
 import SandboxSetup
+import Synchronization
 
 /// Runs the package study's pip commands and import probes in Pipsqueak sandboxes, never on the host:
 /// installing and importing a package runs its code. Needs root (namespaces and cgroups).
@@ -21,7 +22,7 @@ public final class StudySandbox: Sendable {
 
         public init(stateDirectory: String? = nil) {
             self.stateDirectory = stateDirectory
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("pipbench-sandbox-\(getpid())").path
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("pipbench-sandbox-\(getpid())-\(UUID().uuidString.prefix(8))").path
         }
     }
 
@@ -37,6 +38,7 @@ public final class StudySandbox: Sendable {
     private let launcher: SandboxLauncher
     private let hierarchy: CgroupHierarchy
     private let logger = Logger(label: "pipbench.sandbox")
+    private let interrupted = Atomic(false)
 
     public init(settings: Settings = Settings()) throws {
         guard geteuid() == 0 else {
@@ -106,6 +108,7 @@ public final class StudySandbox: Sendable {
         if network && FileManager.default.fileExists(atPath: "/etc/ssl/certs") {
             allBinds.append(.init(source: "/etc/ssl/certs", target: "/etc/ssl/certs"))
         }
+        guard !wasInterrupted else { throw PipBenchError.usage("interrupted") }
         let result: CommandResult
         do {
             result = try await launcher.run(CommandRequest(
@@ -122,7 +125,15 @@ public final class StudySandbox: Sendable {
         return Step(succeeded: failure == nil, seconds: seconds(result.output), output: result.output, failure: failure)
     }
 
-    /// Removes the scratch space and the study's cgroups.
+    /// Kills every running step (it then fails) and refuses new ones; for Ctrl-C. Safe from any thread.
+    public func interrupt() {
+        interrupted.store(true, ordering: .sequentiallyConsistent)
+        hierarchy.removeAll()
+    }
+
+    public var wasInterrupted: Bool { interrupted.load(ordering: .sequentiallyConsistent) }
+
+    /// Kills any sandbox still running and removes the study's cgroups and scratch space.
     public func shutdown() {
         hierarchy.removeAll()
         hierarchy.removeParent()
