@@ -157,6 +157,8 @@ let package = Package(
                 "PipBench", "PipsqueakCore", "pipsqueak-sandbox", "pipbench",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -25,7 +25,8 @@ struct InterruptTests {
             headers.append(.init(name: .init("X-Pipsqueak-Start")!, value: "warm"))
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "{}")))
         }
-        try await Self.withFakeWorker(router) { url in
+        try await ServerHarness.withRouter(router) { port in
+            let url = "http://127.0.0.1:\(port)"
             let work = try TestSupport.temporaryDirectory("interrupt-run")
             defer { try? FileManager.default.removeItem(at: work) }
             let packages = try TestSupport.generate(TestSupport.smallSpec(packages: 6), label: "interrupt-packages")
@@ -47,7 +48,7 @@ struct InterruptTests {
             let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any])
             #expect(json["interrupted"] as? Bool == true)
             let requests = try #require(json["requests"] as? Int)
-            #expect(requests >= 50 && requests <= served.load(ordering: .relaxed))
+            #expect(requests >= 40 && requests <= served.load(ordering: .relaxed), "recorded \(requests), served \(served.load(ordering: .relaxed))")
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
         }
     }
@@ -57,10 +58,11 @@ struct InterruptTests {
         let router = Router()
         router.put("/handlers/:name") { _, _ in
             deploys.add(1, ordering: .relaxed)
-            try await Task.sleep(for: .seconds(3))  // an install that takes a while
+            try await Task.sleep(for: .seconds(2))  // an install that takes a while
             return Response(status: .created)
         }
-        try await Self.withFakeWorker(router) { url in
+        try await ServerHarness.withRouter(router) { port in
+            let url = "http://127.0.0.1:\(port)"
             let work = try TestSupport.temporaryDirectory("interrupt-deploy")
             defer { try? FileManager.default.removeItem(at: work) }
             let packages = try TestSupport.generate(TestSupport.smallSpec(packages: 6), label: "interrupt-packages")
@@ -126,19 +128,5 @@ struct InterruptTests {
             guard ContinuousClock.now < deadline else { throw PipBenchError.io("timed out waiting: \(what)") }
             try await Task.sleep(for: .milliseconds(20))
         }
-    }
-
-    static func withFakeWorker(_ router: Router<BasicRequestContext>, _ body: (String) async throws -> Void) async throws {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
-        let server = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        let result = await Result(catching: { try await body("http://127.0.0.1:\(port)") })
-        // Let the client's connections close first: cancelling a server with an open connection traps in NIO.
-        try? await Task.sleep(for: .milliseconds(300))
-        server.cancel()
-        try result.get()
     }
 }

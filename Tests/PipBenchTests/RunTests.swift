@@ -89,36 +89,30 @@ import Testing
             headers.append(.init(name: .init("X-Pipsqueak-Start")!, value: n == 1 ? "fresh" : "warm"))
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "{}")))
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
-        let server = Task { try await app.run() }
-        defer { server.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        try await ServerHarness.withRouter(router) { port in
+            var workload = Workload()
+            workload.handlers = 3
+            workload.mode = .closed
+            workload.concurrency = 2
+            workload.requests = 25
+            let recorder = LatencyRecorder()
+            let driver = LoadDriver(workerURL: "http://127.0.0.1:\(port)", workload: workload,
+                                    handlers: HandlerFactory(workload: workload, packages: plans()).handlers(), recorder: recorder)
+            try await driver.deploy()
+            _ = await driver.drive()
+            let report = RunReport(recorder: recorder, workload: workload, workerURL: "", startedAt: Date(), duration: 1, interrupted: false)
+            #expect(report.requests == 25)
+            #expect(runs.withLock { $0.values.reduce(0, +) } == 25)
+            #expect(report.tiers["fresh"]?.count == runs.withLock { $0.count })
+            #expect((report.tiers["warm"]?.count ?? 0) + (report.tiers["fresh"]?.count ?? 0) == 25)
 
-        var workload = Workload()
-        workload.handlers = 3
-        workload.mode = .closed
-        workload.concurrency = 2
-        workload.requests = 25
-        let recorder = LatencyRecorder()
-        let driver = LoadDriver(workerURL: "http://127.0.0.1:\(port)", workload: workload,
-                                handlers: HandlerFactory(workload: workload, packages: plans()).handlers(), recorder: recorder)
-        try await driver.deploy()
-        _ = await driver.drive()
-        let report = RunReport(recorder: recorder, workload: workload, workerURL: "", startedAt: Date(), duration: 1, interrupted: false)
-        #expect(report.requests == 25)
-        #expect(runs.withLock { $0.values.reduce(0, +) } == 25)
-        #expect(report.tiers["fresh"]?.count == runs.withLock { $0.count })
-        #expect((report.tiers["warm"]?.count ?? 0) + (report.tiers["fresh"]?.count ?? 0) == 25)
-
-        workload.mode = .open
-        workload.rate = 200
-        workload.requests = 20
-        let openRecorder = LatencyRecorder()
-        let open = LoadDriver(workerURL: "http://127.0.0.1:\(port)", workload: workload, handlers: driver.handlers, recorder: openRecorder)
-        _ = await open.drive()
-        #expect(openRecorder.count == 20)
+            workload.mode = .open
+            workload.rate = 200
+            workload.requests = 20
+            let openRecorder = LatencyRecorder()
+            let open = LoadDriver(workerURL: "http://127.0.0.1:\(port)", workload: workload, handlers: driver.handlers, recorder: openRecorder)
+            _ = await open.drive()
+            #expect(openRecorder.count == 20)
+        }
     }
 }

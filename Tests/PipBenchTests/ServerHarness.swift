@@ -1,25 +1,45 @@
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
+import Logging
 import NIOCore
+import ServiceLifecycle
 @testable import PipBench
 
-/// Runs a `MirrorServer` on a free port for the duration of a test body.
+/// Runs in-process servers on free ports for the duration of a test body.
 enum ServerHarness {
-    static func withServer<T: Sendable>(root: URL, _ body: @Sendable (Int) async throws -> T) async throws -> T {
+    /// Runs the service `make` builds (it calls back with its bound port) for `body`, then shuts it down
+    /// gracefully: requests still being answered finish first (cancelling a server mid-response traps in NIO).
+    static func withService<T: Sendable>(_ make: (@escaping @Sendable (Int) -> Void) -> any Service,
+                                         _ body: (Int) async throws -> T) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let group = ServiceGroup(configuration: .init(services: [make { continuation.yield($0) }], logger: Logger(label: "test-server")))
         let server = Task {
-            try await MirrorServer(root: root, port: 0).run { port in continuation.yield(port) }
+            defer { continuation.finish() }
+            try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
-            server.cancel()
+            try await server.value
             throw PipBenchError.io("server did not start")
         }
         let result = await Result(catching: { try await body(port) })
-        // Let clients' connections close first: cancelling a server with an open connection traps in NIO.
-        try? await Task.sleep(for: .milliseconds(300))
-        server.cancel()
+        await group.triggerGracefulShutdown()
+        try await server.value
         return try result.get()
+    }
+
+    /// A `MirrorServer` of `root`.
+    static func withServer<T: Sendable>(root: URL, _ body: (Int) async throws -> T) async throws -> T {
+        try await withService({ MirrorServer(root: root, port: 0).application(onReady: $0) }, body)
+    }
+
+    /// A fake worker (or any routes) on 127.0.0.1.
+    static func withRouter<T: Sendable>(_ router: Router<BasicRequestContext>, _ body: (Int) async throws -> T) async throws -> T {
+        try await withService({ ready in
+            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                        onServerRunning: { ready($0.localAddress?.port ?? 0) })
+        }, body)
     }
 
     struct Reply: Sendable {

@@ -20,10 +20,16 @@ public struct MirrorServer: Sendable {
 
     /// Serves until cancelled (or SIGINT/SIGTERM when `handleSignals`); `onReady` gets the bound port.
     public func run(handleSignals: Bool = false, onReady: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let app = application(onReady: onReady)
+        if handleSignals { try await app.runService() } else { try await app.run() }
+    }
+
+    /// The server as a Hummingbird application, to run in a `ServiceGroup` of the caller's.
+    public func application(onReady: @escaping @Sendable (Int) -> Void = { _ in }) -> Application<CallbackResponder<BasicRequestContext>> {
         let resolver = self.resolver
         var logger = Logger(label: "pipbench.serve")
         logger.logLevel = .warning
-        let app = Application(
+        return Application(
             responder: CallbackResponder<BasicRequestContext> { request, _ in
                 Self.respond(to: request, resolver: resolver)
             },
@@ -31,7 +37,6 @@ public struct MirrorServer: Sendable {
             onServerRunning: { channel in onReady(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        if handleSignals { try await app.runService() } else { try await app.run() }
     }
 
     static func respond(to request: Request, resolver: FileResolver) -> Response {
