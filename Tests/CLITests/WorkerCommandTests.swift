@@ -14,6 +14,7 @@ import Testing
 
     @Test func flagWinsOverConfigFile() throws {
         let file = NSTemporaryDirectory() + "pipsqueak-\(UUID().uuidString).yaml"
+        defer { try? FileManager.default.removeItem(atPath: file) }
         try "handler_cache_mb: 300\nport: 6001\n".write(toFile: file, atomically: true, encoding: .utf8)
         let command = try WorkerCommand.parse(["--config", file, "--handler-cache-mb", "0"])
         let config = try command.resolvedConfig()

@@ -16,8 +16,16 @@ struct RouterTests {
         config.sandboxHelper = buildDirectory().appendingPathComponent("pipsqueak-sandbox").path
         let worker = try Worker(config: config, logger: Logger(label: "test"))
         let app = Application(router: worker.router())
-        try await app.test(.router) { client in try await body(worker, client) }
+        let outcome: (any Error)?
+        do {
+            try await app.test(.router) { client in try await body(worker, client) }
+            outcome = nil
+        } catch {
+            outcome = error
+        }
         await worker.shutdown()
+        try? FileManager.default.removeItem(atPath: config.stateDir)
+        if let outcome { throw outcome }
     }
 
     func buildDirectory() -> URL {
