@@ -7,10 +7,13 @@ struct AnalyzeCommand: AsyncParsableCommand {
         commandName: "analyze",
         abstract: "Package study: sizes, file counts, compression and fan-out of a wheel directory; startup costs; import corpora.",
         discussion: """
-            pipbench analyze DIR                 sizes by file type, files per wheel, compression ratio, fan-out
-            pipbench analyze --startup NAME...   download, install and import seconds of real packages, each step
-                                                 in a Pipsqueak sandbox (needs root)
-            pipbench analyze --imports DIR       imports of a Python corpus mapped to distributions, cache hit ratio
+            pipbench analyze DIR
+                sizes by file type, files per wheel, compression ratio, fan-out
+            pipbench analyze --startup NAME...
+                download, install and import seconds of real packages, each step
+                in a Pipsqueak sandbox (needs root)
+            pipbench analyze --imports DIR
+                imports of a Python corpus mapped to distributions, cache hit ratio
             """
     )
 
