@@ -1,8 +1,9 @@
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 /// The worker's Prometheus metrics, on a registry of its own (no global bootstrap).
-public struct WorkerMetrics: Sendable {
+public final class WorkerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let duration: CoreMetrics.Timer
@@ -10,6 +11,8 @@ public struct WorkerMetrics: Sendable {
     let instances: CoreMetrics.Gauge
     let pausedInstances: CoreMetrics.Gauge
     let memoryBytes: CoreMetrics.Gauge
+    /// One counter per (start tier, outcome), made on first use: no registry lookup per request.
+    private let invocations = Mutex<[String: CoreMetrics.Counter]>([:])
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -27,8 +30,15 @@ public struct WorkerMetrics: Sendable {
 
     /// Counts one invocation by start tier and outcome, and records its duration.
     func invocation(start: String, outcome: String, nanoseconds: Int64) {
-        CoreMetrics.Counter(label: "pipsqueak_invocations_total", dimensions: [("start", start), ("outcome", outcome)], factory: factory)
-            .increment()
+        let counter = invocations.withLock { counters in
+            let key = start + "\u{0}" + outcome
+            if let existing = counters[key] { return existing }
+            let made = CoreMetrics.Counter(label: "pipsqueak_invocations_total", dimensions: [("start", start), ("outcome", outcome)],
+                                           factory: factory)
+            counters[key] = made
+            return made
+        }
+        counter.increment()
         duration.recordNanoseconds(nanoseconds)
     }
 
