@@ -5,7 +5,7 @@ import SandboxSetup
 
 /// A one-shot program run to completion in a sandbox, such as pip installing a package.
 public struct CommandRequest: Sendable {
-    /// Names the cgroup and log file; `[A-Za-z0-9_.-]`.
+    /// Names the cgroup and log file (reduced to `[A-Za-z0-9_.-]`).
     public var label: String
     public var command: [String]
     public var binds: [SandboxConfiguration.Bind]
@@ -53,7 +53,7 @@ public struct CommandResult: Sendable {
 extension SandboxLauncher {
     /// Runs `request.command` in a fresh sandbox and waits for it to exit (or kills it at the timeout).
     public func run(_ request: CommandRequest, logger: Logger) async throws(PipsqueakError) -> CommandResult {
-        let id = "\(request.label)-\(counter.next())"
+        let id = "\(Self.label(request.label))-\(counter.next())"
         let rootDirectory = "\(configuration.stateDirectory)/sandboxes/\(id)"
         let cgroup = configuration.hierarchy.cgroup(named: id)
         let logPath = "\(configuration.stateDirectory)/logs/commands/\(id).log"
@@ -70,6 +70,10 @@ extension SandboxLauncher {
                                        network: request.network, environment: request.environment, identity: request.label)
         if request.showSystemPackages { config.masks = [] }
         config.binds += request.binds
+        // A command with the host's network (pip talking to a remote index) needs the host's CA certificates.
+        if request.network == .host && FileManager.default.fileExists(atPath: "/etc/ssl/certs") {
+            config.binds.append(.init(source: "/etc/ssl/certs", target: "/etc/ssl/certs"))
+        }
         config.workingDirectory = request.workingDirectory
         config.command = request.command
         let process: HelperProcess.Spawned

@@ -50,6 +50,17 @@ public final class SandboxLauncher: Sendable {
         self.base = BaseFilesystem.layout(rootfs: configuration.rootfs)
     }
 
+    /// `pipsqueak-sandbox` in the running executable's directory: where `swift build` puts it.
+    public static func helperNextToExecutable() -> String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("pipsqueak-sandbox").path
+    }
+
+    /// `text` reduced to `[A-Za-z0-9_.-]` (at most 40 characters), safe in cgroup, log and folder names.
+    public static func label(_ text: String) -> String {
+        String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) ? $0 : "_" }.prefix(40))
+    }
+
     /// The sandbox's unprivileged uid: stable per handler, distinct between handlers in practice.
     public func uid(for handler: String) -> UInt32 {
         var hash: UInt32 = 2_166_136_261

@@ -58,7 +58,7 @@ public final class Worker: Sendable {
         cache = HandlerCache(settings: .init(budgetBytes: Int64(config.handlerCacheMB) << 20,
                                               freezeAfter: .milliseconds(config.freezeAfterMS), maxQueue: config.maxQueue))
         launcher = SandboxLauncher(
-            configuration: .init(helperPath: config.sandboxHelper.isEmpty ? Self.defaultHelperPath() : config.sandboxHelper,
+            configuration: .init(helperPath: config.sandboxHelper.isEmpty ? SandboxLauncher.helperNextToExecutable() : config.sandboxHelper,
                                  python: config.python, runtimeScript: runtimeScript.path, stateDirectory: state.path,
                                  rootfs: config.rootfs, hierarchy: hierarchy, tmpMB: config.tmpMB, pidsMax: config.pidsMax,
                                  cpuCores: config.cpuCores, uidBase: config.sandboxUIDBase),
@@ -71,12 +71,6 @@ public final class Worker: Sendable {
         metrics = WorkerMetrics()
         logger.info("worker ready", metadata: ["state": "\(state.path)", "cgroups": "\(version.rawValue)",
                                               "handlers": "\(registry.all().count)"])
-    }
-
-    /// `pipsqueak-sandbox` next to the running executable.
-    public static func defaultHelperPath() -> String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("pipsqueak-sandbox").path
     }
 
     /// Runs the HTTP server and cache upkeep until SIGTERM or SIGINT, then stops every sandbox.

@@ -47,13 +47,13 @@ struct AnalyzeCommand: AsyncParsableCommand {
             guard !targets.isEmpty else { throw ValidationError("--startup needs at least one package name") }
             let study = StartupStudy(indexURL: indexURL)
             let box = try sandbox.make()
-            let interrupt = StudyInterruptGuard(box)
+            let interrupt = box.interruptOnSignals()
             defer { box.shutdown(); withExtendedLifetime(interrupt) {} }
             var rows: [StartupStudy.Row] = []
             for (number, name) in targets.enumerated() {
                 FileHandle.standardError.write(Data("[\(number + 1)/\(targets.count)] measuring \(name) in sandboxes...\n".utf8))
                 let row = await Result(catching: { try await study.measure(name, in: box) })
-                try StudyInterruptGuard.checkInterrupted(box)
+                if interrupt.fired { throw ExitCode(130) }
                 rows.append(try row.get())
             }
             try emit(rows, text: StartupStudy.report(rows))

@@ -2,39 +2,47 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Turns Ctrl-C (SIGINT) into cancellation of the current operation instead of killing the process,
-/// so a partial report can still be written. One signal source serves the whole command.
-final class InterruptSignal: @unchecked Sendable {  // `source` is only touched in init and deinit.
+/// Turns Ctrl-C (and any other `signals`) into cancellation of the current operation instead of killing the
+/// process, so a command can still clean up or write a partial report. One instance serves the whole command.
+final class InterruptSignal: @unchecked Sendable {  // `sources` is only touched in init and deinit.
     private struct State {
         var fired = false
         var current: (@Sendable () -> Void)?
     }
 
     private let state = Mutex(State())
-    private let source: any DispatchSourceSignal
+    private let signals: [Int32]
+    private var sources: [any DispatchSourceSignal] = []
 
-    init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [unowned self] in
-            let cancel = self.state.withLock { s -> (@Sendable () -> Void)? in
-                s.fired = true
-                return s.current
+    /// `onSignal` runs first on every signal (for example, killing sandboxes); then the operation in `run` is cancelled.
+    init(signals: [Int32] = [SIGINT], message: String = "stopping and writing the partial report",
+         onSignal: @escaping @Sendable () -> Void = {}) {
+        self.signals = signals
+        sources = signals.map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [unowned self] in
+                let cancel = self.state.withLock { s -> (@Sendable () -> Void)? in
+                    s.fired = true
+                    return s.current
+                }
+                FileHandle.standardError.write(Data("\ninterrupted: \(message)\n".utf8))
+                onSignal()
+                cancel?()
             }
-            FileHandle.standardError.write(Data("\ninterrupted: stopping and writing the partial report\n".utf8))
-            cancel?()
+            source.resume()
+            return source
         }
-        source.resume()
     }
 
     deinit {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
+        for source in sources { source.cancel() }
+        for number in signals { signal(number, SIG_DFL) }
     }
 
     var fired: Bool { state.withLock { $0.fired } }
 
-    /// Runs `operation`; on SIGINT it is cancelled and `nil` is returned.
+    /// Runs `operation`; on a signal it is cancelled and `nil` is returned.
     func run<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T? {
         let task = Task { try await operation() }
         let alreadyFired = state.withLock { s -> Bool in
@@ -49,5 +57,12 @@ final class InterruptSignal: @unchecked Sendable {  // `source` is only touched 
         } catch is CancellationError {
             return nil
         }
+    }
+}
+
+extension Result where Failure == any Error {
+    /// Runs an async throwing body, capturing its outcome.
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import PipBench
 
@@ -26,39 +25,10 @@ struct SandboxOptions: ParsableArguments {
     }
 }
 
-/// While alive, Ctrl-C or SIGTERM kills the study's running sandboxes and stops new ones; the command then
-/// cleans up and exits 130 (`checkInterrupted`), so an interrupted study leaves nothing behind.
-final class StudyInterruptGuard {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ sandbox: StudySandbox) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("\ninterrupted: stopping the study's sandboxes\n".utf8))
-                sandbox.interrupt()
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    /// Throws exit code 130 once the study was interrupted.
-    static func checkInterrupted(_ sandbox: StudySandbox?) throws {
-        if sandbox?.wasInterrupted == true { throw ExitCode(130) }
-    }
-
-    deinit {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-    }
-}
-
-extension Result where Failure == any Error {
-    /// Runs an async throwing body, capturing its outcome.
-    init(catching body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
+extension StudySandbox {
+    /// Ctrl-C or SIGTERM kills the study's running sandbox and refuses new ones; the command then cleans up
+    /// and exits 130, so an interrupted study leaves nothing behind.
+    func interruptOnSignals() -> InterruptSignal {
+        InterruptSignal(signals: [SIGINT, SIGTERM], message: "stopping the study's sandboxes", onSignal: interrupt)
     }
 }

@@ -25,14 +25,14 @@ struct TemplateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let box = noMeasure ? nil : try sandbox.make()
-        let interrupt = box.map(StudyInterruptGuard.init)
+        let interrupt = box?.interruptOnSignals()
         defer { box?.shutdown(); withExtendedLifetime(interrupt) {} }
         let read = await Result(catching: {
             source.hasSuffix(".whl")
                 ? try await TemplateReader.fromWheel(URL(fileURLWithPath: source), measureIn: box, indexURL: indexURL)
                 : try await TemplateReader.fromInstalled(source, measureIn: box)
         })
-        try StudyInterruptGuard.checkInterrupted(box)
+        if interrupt?.fired == true { throw ExitCode(130) }
         let template = try read.get()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

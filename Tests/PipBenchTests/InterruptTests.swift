@@ -6,11 +6,7 @@ import Testing
 @testable import PipBench
 
 /// The built `pipbench` next to the test binary.
-private let pipbenchBinary: String? = {
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    let candidate = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("pipbench").path
-    return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : nil
-}()
+private let pipbenchBinary = TestSupport.builtExecutable("pipbench")
 
 /// Ctrl-C during `pipbench run`: the real executable, a fake worker, a real SIGINT.
 @Suite(.serialized, .enabled(if: pipbenchBinary != nil, "needs the built pipbench executable"))

@@ -6,6 +6,18 @@ enum TestSupport {
     /// Debian's interpreter: the real pip the project tests against.
     static let python = "/usr/bin/python3"
 
+    /// A product `swift build` put next to the test binary (or in a folder above it), if built.
+    static func builtExecutable(_ name: String) -> String? {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        while url.path != "/" {
+            let candidate = url.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        return nil
+    }
+
     static func temporaryDirectory(_ label: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("pipbench-\(label)-\(UUID().uuidString.prefix(8))")

@@ -3,17 +3,7 @@ import Testing
 @testable import PipBench
 
 /// The real `pipsqueak` worker next to the test binary (or at $PIPBENCH_PIPSQUEAK), if built.
-private let pipsqueakBinary: String? = {
-    if let path = ProcessInfo.processInfo.environment["PIPBENCH_PIPSQUEAK"] { return path }
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    var url = URL(fileURLWithPath: executable).deletingLastPathComponent()
-    while url.path != "/" {
-        let candidate = url.appendingPathComponent("pipsqueak").path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        url.deleteLastPathComponent()
-    }
-    return nil
-}()
+private let pipsqueakBinary = ProcessInfo.processInfo.environment["PIPBENCH_PIPSQUEAK"] ?? TestSupport.builtExecutable("pipsqueak")
 
 private let canRunWorker = geteuid() == 0 && pipsqueakBinary != nil
 

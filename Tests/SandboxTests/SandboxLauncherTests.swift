@@ -26,6 +26,13 @@ import Testing
         #expect(config.uid >= 100_000)
     }
 
+    @Test func labelsAreSafeInCgroupAndFileNames() {
+        #expect(SandboxLauncher.label("install-numpy") == "install-numpy")
+        #expect(SandboxLauncher.label("startup-../../etc x") == "startup-.._.._etc_x")
+        #expect(SandboxLauncher.label("import-é/ü") == "import-___")
+        #expect(SandboxLauncher.label(String(repeating: "a", count: 100)).count == 40)
+    }
+
     @Test func uidIsStablePerHandlerAndDiffersBetweenHandlers() {
         #expect(launcher.uid(for: "alpha") == launcher.uid(for: "alpha"))
         #expect(launcher.uid(for: "alpha") != launcher.uid(for: "beta"))

@@ -21,8 +21,7 @@ public enum ImportProbe {
             binds.append(.init(source: site, target: siteInSandbox))
             command.append(siteInSandbox)
         }
-        let step = try await sandbox.run("import-\(sanitized(module))", command, binds: binds, network: false,
-                                         systemPackages: systemPackages) { _ in nil }
+        let step = try await sandbox.run("import-\(module)", command, binds: binds, network: false, systemPackages: systemPackages)
         if let failure = step.failure { return .failure(.measurement("import of \(module) failed: \(failure)")) }
         guard let measurement = parse(step.output) else { return .failure(.measurement("import of \(module) printed no measurement")) }
         return .success(measurement)
@@ -44,10 +43,5 @@ public enum ImportProbe {
         let numbers = line.split(separator: " ").dropFirst().compactMap { Double($0) }
         guard numbers.count == 3 else { return nil }
         return Measurement(seconds: numbers[0], cpuSeconds: numbers[1], memoryBytes: Int(numbers[2]))
-    }
-
-    /// A cgroup/log label fragment: `[A-Za-z0-9_.-]` only.
-    static func sanitized(_ text: String) -> String {
-        String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) ? $0 : "_" }.prefix(40))
     }
 }

@@ -30,30 +30,29 @@ public struct StartupStudy: Sendable {
     public init(indexURL: String? = nil) { self.indexURL = indexURL }
 
     static let indexInSandbox = "/index"
-    static let workInSandbox = "/work"
 
     public func measure(_ name: String, in sandbox: StudySandbox) async throws -> Row {
         var row = Row(name: name)
         guard !name.hasPrefix("-"), !name.isEmpty else { row.error = "not a package name"; return row }
-        let work = try sandbox.makeWorkDirectory("startup-\(ImportProbe.sanitized(name))")
-        defer { try? FileManager.default.removeItem(at: work) }
-        let downloads = work.appendingPathComponent("downloads"), site = work.appendingPathComponent("site")
-        var binds = [SandboxConfiguration.Bind(source: work.path, target: Self.workInSandbox, writable: true)]
+        let work = try sandbox.makeWorkspace("startup-\(name)")
+        defer { try? FileManager.default.removeItem(at: work.host) }
+        let inSandbox = StudySandbox.Workspace.inSandbox
+        let downloads = work.host.appendingPathComponent("downloads"), site = work.host.appendingPathComponent("site")
+        var binds = [work.bind]
         let (index, network) = Self.indexArguments(indexURL, binds: &binds)
-        let environment = ["TMPDIR": "\(Self.workInSandbox)/tmp", "HOME": "\(Self.workInSandbox)/tmp"]
         let python = sandbox.settings.python
         let fetched = try await sandbox.timed(
-            "download", [python, "-m", "pip", "download", "--prefer-binary", "-d", "\(Self.workInSandbox)/downloads"] + index + [name],
-            binds: binds, network: network, environment: environment, systemPackages: true)
+            "download", [python, "-m", "pip", "download", "--prefer-binary", "-d", "\(inSandbox)/downloads"] + index + [name],
+            binds: binds, network: network, environment: work.environment, systemPackages: true)
         guard fetched.succeeded else { row.error = "download failed: \(fetched.failure ?? "")"; return row }
+        let archives = Self.archives(in: downloads)
         row.downloadSeconds = fetched.seconds
         row.downloadedBytes = Self.treeSize(downloads)
-        row.distributions = Self.archives(in: downloads).count
-        let archives = Self.archives(in: downloads).map { "\(Self.workInSandbox)/downloads/\($0.lastPathComponent)" }
+        row.distributions = archives.count
         let installed = try await sandbox.timed(
-            "install", [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-build-isolation",
-                        "--target", "\(Self.workInSandbox)/site"] + archives,
-            binds: binds, network: false, environment: environment, systemPackages: true)
+            "install", [python, "-m", "pip", "install", "--no-index", "--no-deps", "--no-build-isolation", "--target", "\(inSandbox)/site"]
+                + archives.map { "\(inSandbox)/downloads/\($0.lastPathComponent)" },
+            binds: binds, network: false, environment: work.environment, systemPackages: true)
         guard installed.succeeded else { row.error = "install failed: \(installed.failure ?? "")"; return row }
         row.installSeconds = installed.seconds
         row.installedBytes = Self.treeSize(site)

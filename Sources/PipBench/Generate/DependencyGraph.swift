@@ -5,21 +5,8 @@ enum DependencyGraph {
     /// Picks `count` distinct earlier packages, each with weight (in-degree + 1)^bias.
     static func pickTargets(count: Int, among inDegree: ArraySlice<Int>, bias: Double, using rng: inout SeededGenerator) -> [Int] {
         guard count > 0 else { return [] }
-        var weights = inDegree.map { bias == 0 ? 1 : pow(Double($0 + 1), bias) }
-        var chosen: [Int] = []
-        for _ in 0..<count {
-            let total = weights.reduce(0, +)
-            guard total > 0 else { break }
-            var target = rng.nextUnit() * total
-            var pick = weights.count - 1
-            for (j, w) in weights.enumerated() where w > 0 {
-                if target < w { pick = j; break }
-                target -= w
-            }
-            chosen.append(pick)
-            weights[pick] = 0
-        }
-        return chosen.sorted()
+        let weights = inDegree.map { bias == 0 ? 1 : pow(Double($0 + 1), bias) }
+        return rng.distinctIndices(count: count, weights: weights).sorted()
     }
 
     /// A specifier that always admits the dependency's latest release, so resolution never fails:

@@ -56,3 +56,24 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+extension SeededGenerator {
+    /// Up to `count` distinct indices, drawn without replacement with probability proportional to `weights`.
+    mutating func distinctIndices(count: Int, weights: [Double]) -> [Int] {
+        var remaining = weights
+        var chosen: [Int] = []
+        for _ in 0..<max(count, 0) {
+            let total = remaining.reduce(0, +)
+            guard total > 0 else { break }
+            var target = nextUnit() * total
+            var pick = remaining.count - 1
+            for (j, w) in remaining.enumerated() where w > 0 {
+                if target < w { pick = j; break }
+                target -= w
+            }
+            chosen.append(pick)
+            remaining[pick] = 0
+        }
+        return chosen
+    }
+}

@@ -30,7 +30,7 @@ public struct HandlerFactory: Sendable {
         return (0..<workload.handlers).map { i in
             var rng = root.fork("handler", i)
             let wanted = Swift.min(Swift.max(counts.sampleInt(using: &rng), 1), packages.count)
-            let picked = Self.weightedDistinct(count: wanted, weights: weights, using: &rng).map { packages[$0] }
+            let picked = rng.distinctIndices(count: wanted, weights: weights).map { packages[$0] }
             return Self.handler(name: "\(workload.handlerPrefix)-\(i)", packages: picked)
         }
     }
@@ -48,24 +48,5 @@ public struct HandlerFactory: Sendable {
             """
         return Handler(name: name, packages: packages.map(\.name), source: source,
                        requirements: packages.map(\.name).joined(separator: "\n") + "\n")
-    }
-
-    /// Indices drawn without replacement with probability proportional to `weights`.
-    static func weightedDistinct(count: Int, weights: [Double], using rng: inout SeededGenerator) -> [Int] {
-        var remaining = weights
-        var chosen: [Int] = []
-        for _ in 0..<count {
-            let total = remaining.reduce(0, +)
-            guard total > 0 else { break }
-            var target = rng.nextUnit() * total
-            var pick = remaining.count - 1
-            for (j, w) in remaining.enumerated() where w > 0 {
-                if target < w { pick = j; break }
-                target -= w
-            }
-            chosen.append(pick)
-            remaining[pick] = 0
-        }
-        return chosen
     }
 }

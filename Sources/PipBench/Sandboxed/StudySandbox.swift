@@ -28,10 +28,21 @@ public final class StudySandbox: Sendable {
 
     /// How a sandboxed step ended, with the seconds the command itself took (sandbox setup excluded).
     public struct Step: Sendable {
-        public var succeeded: Bool
         public var seconds: Double?
         public var output: String
+        /// Why the step failed; nil when it succeeded.
         public var failure: String?
+
+        public var succeeded: Bool { failure == nil }
+    }
+
+    /// A scratch folder the sandbox user may write, mounted at `/work` with its `tmp` as TMPDIR and HOME.
+    public struct Workspace: Sendable {
+        public static let inSandbox = "/work"
+        public let host: URL
+
+        public var bind: SandboxConfiguration.Bind { .init(source: host.path, target: Self.inSandbox, writable: true) }
+        public var environment: [String: String] { ["TMPDIR": "\(Self.inSandbox)/tmp", "HOME": "\(Self.inSandbox)/tmp"] }
     }
 
     public let settings: Settings
@@ -44,15 +55,12 @@ public final class StudySandbox: Sendable {
         guard geteuid() == 0 else {
             throw PipBenchError.usage("installing and importing packages runs their code, so pipbench does it only in Pipsqueak sandboxes, which need root (namespaces and cgroups); run as root")
         }
-        let helper = settings.helperPath.isEmpty ? Self.helperNextToExecutable() : settings.helperPath
+        let helper = settings.helperPath.isEmpty ? SandboxLauncher.helperNextToExecutable() : settings.helperPath
         guard FileManager.default.isExecutableFile(atPath: helper) else {
             throw PipBenchError.usage("sandbox helper not found at \(helper); build the pipsqueak-sandbox product (swift build)")
         }
         self.settings = settings
         try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
-        for sub in ["sandboxes", "logs/commands", "work"] {
-            try FileManager.default.createDirectory(atPath: "\(settings.stateDirectory)/\(sub)", withIntermediateDirectories: true)
-        }
         hierarchy = CgroupHierarchy(version: CgroupHierarchy.detectVersion(),
                                     parent: "pipbench/\(Array(settings.stateDirectory.utf8).sha256Hex.prefix(12))")
         do { try hierarchy.prepare() } catch { throw PipBenchError.io("cannot prepare cgroups: \(error)") }
@@ -63,18 +71,13 @@ public final class StudySandbox: Sendable {
             group: MultiThreadedEventLoopGroup.singleton)
     }
 
-    /// `pipsqueak-sandbox` in the running executable's directory.
-    public static func helperNextToExecutable() -> String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("pipsqueak-sandbox").path
-    }
-
-    /// A fresh scratch directory the sandbox user may write.
-    public func makeWorkDirectory(_ label: String) throws -> URL {
-        let url = URL(fileURLWithPath: settings.stateDirectory).appendingPathComponent("work/\(label)-\(UUID().uuidString.prefix(8))")
+    /// A fresh workspace; the caller removes `host` when done.
+    public func makeWorkspace(_ label: String) throws -> Workspace {
+        let url = URL(fileURLWithPath: settings.stateDirectory)
+            .appendingPathComponent("work/\(SandboxLauncher.label(label))-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url.appendingPathComponent("tmp"), withIntermediateDirectories: true)
         for path in [url.path, url.appendingPathComponent("tmp").path] { chown(path, settings.uid, settings.uid) }
-        return url
+        return Workspace(host: url)
     }
 
     /// Runs `arguments` (a program and its arguments) timed from inside the sandbox.
@@ -88,31 +91,26 @@ public final class StudySandbox: Sendable {
             print("PIPBENCH-SECONDS %.6f" % (time.perf_counter() - start), flush=True)
             sys.exit(code)
             """
-        return try await run(label, [settings.python, "-I", "-c", wrapper] + arguments, binds: binds, network: network,
-                             environment: environment, systemPackages: systemPackages) { output in
-            output.split(whereSeparator: \.isNewline).last { $0.hasPrefix("PIPBENCH-SECONDS ") }
-                .flatMap { Double($0.dropFirst("PIPBENCH-SECONDS ".count)) }
-        }
+        var step = try await run(label, [settings.python, "-I", "-c", wrapper] + arguments, binds: binds, network: network,
+                                 environment: environment, systemPackages: systemPackages)
+        step.seconds = step.output.split(whereSeparator: \.isNewline).last { $0.hasPrefix("PIPBENCH-SECONDS ") }
+            .flatMap { Double($0.dropFirst("PIPBENCH-SECONDS ".count)) }
+        return step
     }
 
-    /// Runs one command in a fresh sandbox; `seconds` extracts the timing the command printed.
+    /// Runs one command in a fresh sandbox.
     public func run(_ label: String, _ command: [String], binds: [SandboxConfiguration.Bind], network: Bool,
-                    environment: [String: String] = [:], systemPackages: Bool,
-                    seconds: (String) -> Double?) async throws -> Step {
+                    environment: [String: String] = [:], systemPackages: Bool) async throws -> Step {
         var env = ["PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_CACHE_DIR": "1", "PYTHONDONTWRITEBYTECODE": "1"]
         for key in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"] where network {
             env[key] = ProcessInfo.processInfo.environment[key]
         }
         env.merge(environment) { _, new in new }
-        var allBinds = binds
-        if network && FileManager.default.fileExists(atPath: "/etc/ssl/certs") {
-            allBinds.append(.init(source: "/etc/ssl/certs", target: "/etc/ssl/certs"))
-        }
         guard !wasInterrupted else { throw PipBenchError.usage("interrupted") }
         let result: CommandResult
         do {
             result = try await launcher.run(CommandRequest(
-                label: label, command: command, binds: allBinds, network: network ? .host : .none, memoryMB: settings.memoryMB,
+                label: label, command: command, binds: binds, network: network ? .host : .none, memoryMB: settings.memoryMB,
                 timeoutSeconds: settings.timeoutSeconds, environment: env, uid: settings.uid, showSystemPackages: systemPackages),
                 logger: logger)
         } catch {
@@ -122,7 +120,7 @@ public final class StudySandbox: Sendable {
             else if result.outOfMemory { "ran out of memory (\(settings.memoryMB) MB)" }
             else if result.exitCode != 0 { "exit \(result.exitCode.map(String.init) ?? "?"): \(result.tail(4))" }
             else { nil }
-        return Step(succeeded: failure == nil, seconds: seconds(result.output), output: result.output, failure: failure)
+        return Step(seconds: nil, output: result.output, failure: failure)
     }
 
     /// Kills every running step (it then fails) and refuses new ones; for Ctrl-C. Safe from any thread.

@@ -21,20 +21,19 @@ public enum TemplateReader {
             files: zip.entries.filter { !$0.path.hasSuffix("/") }.map { .init(path: $0.path, size: $0.uncompressedSize, compressedSize: $0.compressedSize) },
             dependencies: WheelMetadata.requirements(metadata))
         if let sandbox, let module = topLevel.first(where: { !$0.hasPrefix("_") }) ?? topLevel.first {
-            let work = try sandbox.makeWorkDirectory("template")
-            defer { try? FileManager.default.removeItem(at: work) }
+            let work = try sandbox.makeWorkspace("template")
+            defer { try? FileManager.default.removeItem(at: work.host) }
             let wheel = "/wheels/\(url.lastPathComponent)"
-            var binds = [SandboxConfiguration.Bind(source: work.path, target: "/work", writable: true),
-                         .init(source: url.path, target: wheel)]
+            var binds = [work.bind, .init(source: url.path, target: wheel)]
             let (index, network) = StartupStudy.indexArguments(indexURL, binds: &binds)
             let python = sandbox.settings.python
-            let installed = try await sandbox.timed(
-                "template-install", [python, "-m", "pip", "install", "--target", "/work/site"] + index + [wheel],
-                binds: binds, network: network, environment: ["TMPDIR": "/work/tmp", "HOME": "/work/tmp"], systemPackages: true)
+            let installed = try await sandbox.run(
+                "template-install", [python, "-m", "pip", "install", "--target", "\(StudySandbox.Workspace.inSandbox)/site"] + index + [wheel],
+                binds: binds, network: network, environment: work.environment, systemPackages: true)
             guard installed.succeeded else {
                 throw PipBenchError.measurement("installing \(url.lastPathComponent) to measure it failed: \(installed.failure ?? "")")
             }
-            apply(try await ImportProbe.measure(module: module, site: work.appendingPathComponent("site").path, in: sandbox).get(),
+            apply(try await ImportProbe.measure(module: module, site: work.host.appendingPathComponent("site").path, in: sandbox).get(),
                   to: &template)
         }
         return template

@@ -56,10 +56,6 @@ struct PipCommands: Sendable {
         var binds = [SandboxConfiguration.Bind(source: staging, target: Self.output, writable: true)]
         if !findLinks.isEmpty { binds.append(.init(source: findLinks, target: Self.findLinksInSandbox)) }
         if let path = localIndexDirectory { binds.append(.init(source: path, target: Self.indexInSandbox)) }
-        // A remote index needs the host's CA certificates for TLS.
-        if network == .host && FileManager.default.fileExists(atPath: "/etc/ssl/certs") {
-            binds.append(.init(source: "/etc/ssl/certs", target: "/etc/ssl/certs"))
-        }
         return binds
     }
 
