@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <fcntl.h>
@@ -54,3 +55,7 @@ long ps_statfs_type(const char *path) {
 }
 
 int ps_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+unsigned long ps_makedev(unsigned int major, unsigned int minor) { return (unsigned long)makedev(major, minor); }
+int ps_setresuid(uid_t uid) { return setresuid(uid, uid, uid); }
+int ps_setresgid(gid_t gid) { return setresgid(gid, gid, gid); }

@@ -23,6 +23,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Import cache budget in MiB; 0 disables the tier (default 256).") var importCacheMb: Int?
     @Option(help: "Package index URL (default https://pypi.org/simple).") var indexUrl: String?
     @Option(help: "Local directory of wheels and sdists pip may install from.") var findLinks: String?
+    @Option(name: .customLong("trusted-host"), help: "Index host pip may use over plain HTTP (repeatable).") var trustedHosts: [String] = []
+    @Flag(name: .customLong("allow-host-network"), help: "Let handlers ask for the host's network namespace (network: host).")
+    var allowHostNetwork = false
     @Option(help: "Install cache disk budget in MiB; 0 means unlimited (default 0).") var installCacheMb: Int?
     @Option(help: "Freeze an instance after this many idle milliseconds (default 1000).") var freezeAfterMs: Int?
     @Option(help: "Default memory limit per instance in MiB (default 256).") var defaultMemoryMb: Int?
@@ -55,6 +58,8 @@ struct WorkerCommand: AsyncParsableCommand {
         apply(maxEventKb, \.maxEventKB); apply(python, \.python); apply(rootfs, \.rootfs); apply(sandboxHelper, \.sandboxHelper)
         apply(tmpMb, \.tmpMB); apply(pidsMax, \.pidsMax); apply(cpuCores, \.cpuCores); apply(cgroupVersion, \.cgroupVersion)
         apply(sandboxUidBase, \.sandboxUIDBase); apply(logLevel, \.logLevel)
+        if !trustedHosts.isEmpty { resolved.trustedHosts = trustedHosts }
+        if allowHostNetwork { resolved.allowHostNetwork = true }
         try resolved.validate()
         return resolved
     }

@@ -115,8 +115,10 @@ public enum HandlerArchive {
             let size = try octal(block, 124, 12)
             let type = block[block.startIndex + 156]
             let dataStart = offset + 512
+            guard size <= tar.count - dataStart else {
+                throw PipsqueakError(.invalidArchive, "tar entry runs past the end of the archive")
+            }
             let dataEnd = dataStart + size
-            guard dataEnd <= tar.count else { throw PipsqueakError(.invalidArchive, "tar entry runs past the end of the archive") }
             let data = Array(tar[dataStart..<dataEnd])
             offset = dataStart + (size + 511) / 512 * 512
             var name = pendingLongName ?? headerName(block)
@@ -188,20 +190,25 @@ public enum HandlerArchive {
         return nil
     }
 
-    private static func octal(_ block: ArraySlice<UInt8>, _ offset: Int, _ length: Int) throws(PipsqueakError) -> Int {
+    /// A tar header number: octal digits, optionally padded with spaces or NULs. Signs and the base-256
+    /// extension are refused, so the result is never negative and fits easily in an `Int`.
+    static func octal(_ block: ArraySlice<UInt8>, _ offset: Int, _ length: Int) throws(PipsqueakError) -> Int {
         let start = block.startIndex + offset
-        let text = String(decoding: block[start..<(start + length)].prefix { $0 != 0 && $0 != 0x20 }, as: UTF8.self)
-        if text.isEmpty { return 0 }
-        guard let value = Int(text.trimmingCharacters(in: .whitespaces), radix: 8) else {
-            throw PipsqueakError(.invalidArchive, "bad number in tar header")
+        let field = block[start..<(start + length)].drop { $0 == 0x20 }
+        let digits = field.prefix { $0 != 0 && $0 != 0x20 }
+        guard digits.count <= 11 else { throw PipsqueakError(.invalidArchive, "number in tar header is too large") }
+        var value = 0
+        for digit in digits {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(digit) else {
+                throw PipsqueakError(.invalidArchive, "bad number in tar header")
+            }
+            value = value * 8 + Int(digit - UInt8(ascii: "0"))
         }
         return value
     }
 
     private static func verifyChecksum(_ block: ArraySlice<UInt8>) -> Bool {
-        let start = block.startIndex
-        let stored = String(decoding: block[(start + 148)..<(start + 156)].prefix { $0 != 0 && $0 != 0x20 }, as: UTF8.self)
-        guard let expected = Int(stored, radix: 8) else { return false }
+        guard let expected = try? octal(block, 148, 8) else { return false }
         var sum = 0
         for (index, byte) in block.enumerated() { sum += (148..<156).contains(index) ? 0x20 : Int(byte) }
         return sum == expected

@@ -3,7 +3,9 @@ import Yams
 
 /// The optional `pipsqueak.yaml` in a handler directory. Unset fields take the worker's defaults.
 public struct HandlerManifest: Codable, Equatable, Sendable {
-    public enum Network: String, Codable, Sendable { case none, host }
+    /// `none`: loopback only (the default). `outbound`: the internet through user-mode networking, never the
+    /// host's own services. `host`: the host's network namespace, only where the worker config allows it.
+    public enum Network: String, Codable, Sendable, CaseIterable { case none, outbound, host }
 
     /// `module.function`; `f.f` by default. A function named `lambda_handler` or any entry whose function
     /// takes two parameters is called AWS-style, as `function(event, context)`.
@@ -69,7 +71,7 @@ public struct HandlerManifest: Codable, Equatable, Sendable {
         }
         if let value = map["network"] {
             guard let text = value as? String, let network = Network(rawValue: text) else {
-                throw PipsqueakError(.invalidManifest, "network must be 'none' or 'host'")
+                throw PipsqueakError(.invalidManifest, "network must be 'none', 'outbound' or 'host'")
             }
             manifest.network = network
         }

@@ -15,6 +15,11 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
     public var indexURL = "https://pypi.org/simple"
     /// A local directory of wheels and sdists pip may also install from.
     public var findLinks = ""
+    /// Index hosts pip may use over plain HTTP or without a valid certificate (pip's `--trusted-host`).
+    public var trustedHosts: [String] = []
+    /// Whether handlers may ask for the host's own network namespace (`network: host`). Off by default:
+    /// such a handler can reach every service on the host, the worker's API included.
+    public var allowHostNetwork = false
     /// Disk budget of the install cache in MiB; least-recently-used packages not in use are removed beyond it. 0 means unlimited.
     public var installCacheMB = 0
     /// An idle instance is frozen after this many milliseconds.
@@ -48,6 +53,8 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         case importCacheMB = "import_cache_mb"
         case indexURL = "index_url"
         case findLinks = "find_links"
+        case trustedHosts = "trusted_hosts"
+        case allowHostNetwork = "allow_host_network"
         case installCacheMB = "install_cache_mb"
         case freezeAfterMS = "freeze_after_ms"
         case defaultMemoryMB = "default_memory_mb"
@@ -76,6 +83,7 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         try read(.handlerCacheMB, \.handlerCacheMB); try read(.importCacheMB, \.importCacheMB)
         try read(.indexURL, \.indexURL); try read(.freezeAfterMS, \.freezeAfterMS)
         try read(.findLinks, \.findLinks); try read(.installCacheMB, \.installCacheMB)
+        try read(.trustedHosts, \.trustedHosts); try read(.allowHostNetwork, \.allowHostNetwork)
         try read(.defaultMemoryMB, \.defaultMemoryMB); try read(.defaultTimeoutS, \.defaultTimeoutS)
         try read(.defaultMaxInstances, \.defaultMaxInstances); try read(.maxQueue, \.maxQueue)
         try read(.maxUploadMB, \.maxUploadMB); try read(.maxEventKB, \.maxEventKB)
@@ -123,6 +131,12 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         return try parse(yaml: text)
     }
 
+    /// A host name, IPv4 address or bracketed IPv6 address, optionally with `:port`.
+    static func isValidHost(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 255 && !text.hasPrefix("-")
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:[]".contains($0)) }
+    }
+
     public func validate() throws(PipsqueakError) {
         func require(_ condition: Bool, _ message: String) throws(PipsqueakError) {
             if !condition { throw PipsqueakError(.invalidRequest, "bad config: \(message)") }
@@ -133,6 +147,7 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         try require(installCacheMB >= 0, "install_cache_mb must be >= 0")
         try require(findLinks.isEmpty || findLinks.hasPrefix("/"), "find_links must be an absolute directory path")
         try require(["http://", "https://", "file:///"].contains { indexURL.hasPrefix($0) }, "index_url must be an http(s) or file:/// URL")
+        try require(trustedHosts.allSatisfy(Self.isValidHost), "trusted_hosts must be host names or host:port")
         try require(freezeAfterMS >= 0, "freeze_after_ms must be >= 0")
         try require(defaultMemoryMB >= 32, "default_memory_mb must be >= 32")
         try require(defaultTimeoutS > 0, "default_timeout_s must be > 0")

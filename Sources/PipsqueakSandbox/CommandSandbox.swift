@@ -53,6 +53,7 @@ public struct CommandResult: Sendable {
 extension SandboxLauncher {
     /// Runs `request.command` in a fresh sandbox and waits for it to exit (or kills it at the timeout).
     public func run(_ request: CommandRequest, logger: Logger) async throws(PipsqueakError) -> CommandResult {
+        try checkNetwork(request.network)
         let id = "\(Self.label(request.label))-\(counter.next())"
         let rootDirectory = "\(configuration.stateDirectory)/sandboxes/\(id)"
         let cgroup = configuration.hierarchy.cgroup(named: id)
@@ -64,14 +65,19 @@ extension SandboxLauncher {
         }
         var cleanup = SandboxCleanup(cgroup: cgroup, rootDirectory: rootDirectory)
         let started = ContinuousClock.now
-        try cgroup.create(limits: CgroupLimits(memoryBytes: Int64(request.memoryMB) << 20, pidsMax: max(configuration.pidsMax, 256),
-                                               cpuCores: Double(ProcessInfo.processInfo.activeProcessorCount)))
+        do {
+            try cgroup.create(limits: CgroupLimits(memoryBytes: Int64(request.memoryMB) << 20, pidsMax: max(configuration.pidsMax, 256),
+                                                   cpuCores: Double(ProcessInfo.processInfo.activeProcessorCount)))
+        } catch {
+            await cleanup.run()
+            throw error
+        }
         var config = baseConfiguration(rootDirectory: rootDirectory, cgroup: cgroup, uid: request.uid,
                                        network: request.network, environment: request.environment, identity: request.label)
         if request.showSystemPackages { config.masks = [] }
         config.binds += request.binds
-        // A command with the host's network (pip talking to a remote index) needs the host's CA certificates.
-        if request.network == .host && FileManager.default.fileExists(atPath: "/etc/ssl/certs") {
+        // A command with a network (pip talking to a remote index) needs the host's CA certificates.
+        if request.network != .none && FileManager.default.fileExists(atPath: "/etc/ssl/certs") {
             config.binds.append(.init(source: "/etc/ssl/certs", target: "/etc/ssl/certs"))
         }
         config.workingDirectory = request.workingDirectory

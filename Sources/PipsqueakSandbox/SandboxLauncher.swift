@@ -20,9 +20,12 @@ public final class SandboxLauncher: Sendable {
         public var pidsMax: Int
         public var cpuCores: Double
         public var uidBase: Int
+        /// Whether sandboxes asking for an `outbound` network can get one.
+        public var outbound: OutboundNetworkSupport
 
         public init(helperPath: String, python: String, runtimeScript: String, stateDirectory: String, rootfs: String,
-                    hierarchy: CgroupHierarchy, tmpMB: Int, pidsMax: Int, cpuCores: Double, uidBase: Int) {
+                    hierarchy: CgroupHierarchy, tmpMB: Int, pidsMax: Int, cpuCores: Double, uidBase: Int,
+                    outbound: OutboundNetworkSupport = .unavailable("outbound networking was not set up")) {
             self.helperPath = helperPath
             self.python = python
             self.runtimeScript = runtimeScript
@@ -33,6 +36,7 @@ public final class SandboxLauncher: Sendable {
             self.pidsMax = pidsMax
             self.cpuCores = cpuCores
             self.uidBase = uidBase
+            self.outbound = outbound
         }
     }
 
@@ -80,7 +84,11 @@ public final class SandboxLauncher: Sendable {
         config.hostname = "pipsqueak"
         config.uid = uid
         config.gid = uid
-        config.network = network == .host ? .host : .none
+        config.network = SandboxConfiguration.Network(rawValue: network.rawValue) ?? .none
+        if case .available(let networkUID, let slirp) = configuration.outbound {
+            config.networkUID = networkUID
+            config.slirpPath = slirp
+        }
         config.cgroupProcFiles = cgroup.procFiles
         var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8"]
         environment.merge(extra) { _, handler in handler }
@@ -106,8 +114,16 @@ public final class SandboxLauncher: Sendable {
         return config
     }
 
+    /// Refuses a sandbox whose network this worker cannot provide.
+    func checkNetwork(_ network: HandlerManifest.Network) throws(PipsqueakError) {
+        if network == .outbound, case .unavailable(let reason) = configuration.outbound {
+            throw PipsqueakError(.sandboxFailed, "an outbound network is not available on this worker: \(reason)")
+        }
+    }
+
     /// Starts a sandbox and waits until the runtime has loaded the handler.
     public func launch(_ request: SandboxRequest, logger: Logger) async throws(PipsqueakError) -> Sandbox {
+        try checkNetwork(request.network)
         let id = "\(request.handler)-\(counter.next())"
         let rootDirectory = "\(configuration.stateDirectory)/sandboxes/\(id)"
         let cgroup = configuration.hierarchy.cgroup(named: id)
@@ -135,8 +151,15 @@ public final class SandboxLauncher: Sendable {
             }
             let sandbox = Sandbox(id: id, handler: request.handler, cgroup: cgroup, helperPID: process.pid,
                                   statusPipe: process.statusPipe, channel: channel, rootDirectory: rootDirectory)
+            // From here the sandbox owns the helper, its fds, cgroup and root: a load error or start timeout
+            // destroys it whole (the helper reaped, the socket and status pipe closed).
             cleanup.helperPID = nil
-            try await sandbox.waitUntilReady(timeoutSeconds: request.startTimeoutSeconds)
+            do {
+                try await sandbox.waitUntilReady(timeoutSeconds: request.startTimeoutSeconds)
+            } catch {
+                await sandbox.destroy()
+                throw error
+            }
             logger.debug("sandbox ready", metadata: ["sandbox": "\(id)", "pid": "\(process.pid)"])
             return sandbox
         } catch let error as PipsqueakError {

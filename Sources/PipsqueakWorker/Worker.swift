@@ -21,6 +21,10 @@ public final class Worker: Sendable {
     let installProgress = InstallProgress()
     public let metrics: WorkerMetrics
     public let hierarchy: CgroupHierarchy
+    /// Keeps outbound sandboxes away from the host's own addresses.
+    public let firewall: SandboxFirewall
+    /// slirp4netns runs as `sandbox_uid_base` + this; handler uids stay below `sandbox_uid_base` + 60000.
+    static let networkUIDOffset = 60_010
     let logger: Logger
     let startedAt = Date()
 
@@ -54,6 +58,13 @@ public final class Worker: Sendable {
         try manager.createDirectory(at: sandboxes, withIntermediateDirectories: true)
         if stale > 0 { logger.notice("removed sandboxes left by a previous worker", metadata: ["count": "\(stale)"]) }
 
+        firewall = SandboxFirewall(table: "pipsqueak_\(Array(state.path.utf8).sha256Hex.prefix(12))",
+                                   uid: UInt32(config.sandboxUIDBase + Self.networkUIDOffset))
+        let outbound = OutboundNetworkSupport.prepare(firewall: firewall)
+        if case .unavailable(let reason) = outbound {
+            logger.notice("sandboxes cannot have an outbound network", metadata: ["reason": "\(reason)"])
+        }
+
         registry = try HandlerRegistry(stateDirectory: state, logger: logger)
         cache = HandlerCache(settings: .init(budgetBytes: Int64(config.handlerCacheMB) << 20,
                                               freezeAfter: .milliseconds(config.freezeAfterMS), maxQueue: config.maxQueue))
@@ -61,11 +72,11 @@ public final class Worker: Sendable {
             configuration: .init(helperPath: config.sandboxHelper.isEmpty ? SandboxLauncher.helperNextToExecutable() : config.sandboxHelper,
                                  python: config.python, runtimeScript: runtimeScript.path, stateDirectory: state.path,
                                  rootfs: config.rootfs, hierarchy: hierarchy, tmpMB: config.tmpMB, pidsMax: config.pidsMax,
-                                 cpuCores: config.cpuCores, uidBase: config.sandboxUIDBase),
+                                 cpuCores: config.cpuCores, uidBase: config.sandboxUIDBase, outbound: outbound),
             group: group)
         installCache = try InstallCache(
             root: state.appendingPathComponent("packages"),
-            settings: .init(python: config.python, indexURL: config.indexURL, findLinks: config.findLinks,
+            settings: .init(python: config.python, indexURL: config.indexURL, findLinks: config.findLinks, trustedHosts: config.trustedHosts,
                             budgetBytes: Int64(config.installCacheMB) << 20, installerUID: UInt32(config.sandboxUIDBase + 60_001)),
             launcher: launcher, logger: logger)
         metrics = WorkerMetrics()
@@ -92,6 +103,7 @@ public final class Worker: Sendable {
         await cache.shutdown()
         hierarchy.removeAll()
         hierarchy.removeParent()
+        firewall.remove()
         logger.info("worker stopped; all sandboxes removed")
     }
 

@@ -80,8 +80,13 @@ public struct RootFilesystem {
         try writeFile("/etc/hostname", config.hostname + "\n")
         try writeFile("/etc/hosts", "127.0.0.1\tlocalhost \(config.hostname)\n::1\tlocalhost\n")
         try writeFile("/etc/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n")
-        if config.network == .host, let resolv = readFile("/etc/resolv.conf") {
-            try writeFile("/etc/resolv.conf", resolv)
+        switch config.network {
+        case .host:
+            if let resolv = readFile("/etc/resolv.conf") { try writeFile("/etc/resolv.conf", resolv) }
+        case .outbound:
+            try writeFile("/etc/resolv.conf", "nameserver \(OutboundNetwork.dnsAddress)\n")
+        case .none:
+            break
         }
     }
 

@@ -24,7 +24,9 @@ public struct SandboxConfiguration: Equatable, Sendable {
         }
     }
 
-    public enum Network: String, Equatable, Sendable { case none, host }
+    /// `none`: loopback only. `outbound`: a private namespace with user-mode networking (slirp4netns) that
+    /// cannot reach the host. `host`: the host's own network namespace.
+    public enum Network: String, Equatable, Sendable { case none, outbound, host }
 
     /// An empty host directory the new root is mounted on.
     public var rootDirectory: String = ""
@@ -37,6 +39,10 @@ public struct SandboxConfiguration: Equatable, Sendable {
     public var uid: UInt32 = 65534
     public var gid: UInt32 = 65534
     public var network: Network = .none
+    /// The unprivileged uid slirp4netns runs as for `outbound`; the worker's firewall rules match it.
+    public var networkUID: UInt32 = 65534
+    /// The slirp4netns executable for `outbound`.
+    public var slirpPath: String = "/usr/bin/slirp4netns"
     /// cgroup `procs` files the helper writes its own pid into before it unshares.
     public var cgroupProcFiles: [String] = []
     /// Working directory of the handler process, inside the sandbox.
@@ -75,6 +81,7 @@ extension SandboxConfiguration {
         for mask in masks { args += ["--mask", mask] }
         args += ["--tmp-mb", String(tmpSizeMB), "--hostname", hostname]
         args += ["--uid", String(uid), "--gid", String(gid), "--network", network.rawValue]
+        if network == .outbound { args += ["--net-uid", String(networkUID), "--slirp", slirpPath] }
         for file in cgroupProcFiles { args += ["--cgroup-procs", file] }
         args += ["--workdir", workingDirectory, "--nofile", String(maxOpenFiles), "--fsize-mb", String(maxFileSizeMB)]
         for variable in environment { args += ["--env", variable] }
@@ -123,6 +130,8 @@ extension SandboxConfiguration {
                 let text = try value(option)
                 guard let network = Network(rawValue: text) else { throw .invalid(option, text) }
                 config.network = network
+            case "--net-uid": config.networkUID = try number(option)
+            case "--slirp": config.slirpPath = try value(option)
             case "--cgroup-procs": config.cgroupProcFiles.append(try value(option))
             case "--workdir": config.workingDirectory = try value(option)
             case "--nofile": config.maxOpenFiles = try number(option)
@@ -139,6 +148,7 @@ extension SandboxConfiguration {
         guard !config.rootDirectory.isEmpty else { throw .missing("--root") }
         guard !config.command.isEmpty else { throw .missing("command after --") }
         guard config.uid != 0, config.gid != 0 else { throw .invalid("--uid/--gid", "0") }
+        guard config.networkUID != 0 else { throw .invalid("--net-uid", "0") }
         return config
     }
 }

@@ -34,12 +34,16 @@ public enum SandboxHelper {
         for file in config.cgroupProcFiles {
             try writeText("\(pid)\n", to: file)
         }
+        // The init inherits the write end of slirp4netns's exit pipe; slirp exits when the init does.
+        var slirpExit: Int32 = -1
+        if config.network == .outbound { slirpExit = try OutboundNetwork.join(uid: config.networkUID, slirp: config.slirpPath) }
         var flags = PS_CLONE_NEWNS | PS_CLONE_NEWPID | PS_CLONE_NEWIPC | PS_CLONE_NEWUTS
         if config.network == .none { flags |= PS_CLONE_NEWNET }
         try check(ps_unshare(Int32(flags)), "unshare namespaces")
         let initPID = ps_fork()
         if initPID < 0 { throw SetupError("fork sandbox init") }
         if initPID == 0 { sandboxInit(config) }
+        if slirpExit >= 0 { close(slirpExit) }
         close(runtimeSocketFD)
         close(statusFD)
         exit(waitForExit(of: initPID))
@@ -48,7 +52,7 @@ public enum SandboxHelper {
     /// Pid 1 inside the sandbox.
     private static func sandboxInit(_ config: SandboxConfiguration) -> Never {
         _ = ps_prctl(PS_PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
-        if config.network == .none { bringUpLoopback() }
+        if config.network != .host { bringUpLoopback() }
         do {
             try RootFilesystem(config: config).build()
         } catch {

@@ -6,8 +6,10 @@ import Testing
 @Suite struct WorkerCommandTests {
     @Test func everyConfigKeyIsAlsoAFlag() {
         let help = WorkerCommand.helpMessage(columns: 400)
+        // A list setting takes one value per flag, so its flag is singular.
+        let singular = ["trusted_hosts": "--trusted-host "]
         for key in WorkerConfig.CodingKeys.allCases {
-            let flag = "--" + key.rawValue.replacingOccurrences(of: "_", with: "-")
+            let flag = singular[key.rawValue] ?? ("--" + key.rawValue.replacingOccurrences(of: "_", with: "-"))
             #expect(help.contains(flag), "missing flag \(flag)")
         }
     }

@@ -47,10 +47,31 @@ import Testing
         }
     }
 
-    private func tarHeader(name: String, type: Character, linkTarget: String) -> [UInt8] {
+    /// Regression: a size field of `-0000000001` with a valid checksum trapped the worker (issue 12).
+    @Test(arguments: ["-0000000001", "-1", "+0000000001", "0000000009", "777777777777"])
+    func refusesMalformedSizeFields(_ size: String) throws {
+        var tar = tarHeader(name: "f.py", type: "0", linkTarget: "", size: size)
+        tar += [UInt8](repeating: 0x41, count: 512) + [UInt8](repeating: 0, count: 1024)
+        var buffer = ByteBuffer(bytes: tar)
+        let gzipped = Array(try buffer.compress(with: .gzip()).readableBytesView)
+        #expect(throws: PipsqueakError.self) { try HandlerArchive.entries(gzipped: gzipped) }
+    }
+
+    @Test func refusesBaseTwoFiftySixSizes() throws {
+        var block = tarHeader(name: "f.py", type: "0", linkTarget: "", size: "")
+        block[124] = 0x80
+        block[135] = 0x01
+        let sum = block.enumerated().reduce(0) { $0 + ((148..<156).contains($1.offset) ? 0x20 : Int($1.element)) }
+        for (index, byte) in (String(sum, radix: 8).leftPadded(6) + "\0 ").utf8.enumerated() { block[148 + index] = byte }
+        var buffer = ByteBuffer(bytes: block + [UInt8](repeating: 0, count: 1536))
+        let gzipped = Array(try buffer.compress(with: .gzip()).readableBytesView)
+        #expect(throws: PipsqueakError.self) { try HandlerArchive.entries(gzipped: gzipped) }
+    }
+
+    private func tarHeader(name: String, type: Character, linkTarget: String, size: String = "00000000000") -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
         func put(_ text: String, _ offset: Int) { for (i, b) in text.utf8.enumerated() { block[offset + i] = b } }
-        put(name, 0); put("0000644", 100); put("00000000000", 124); put("00000000000", 136)
+        put(name, 0); put("0000644", 100); put(size, 124); put("00000000000", 136)
         block[156] = UInt8(type.asciiValue!)
         put(linkTarget, 157); put("ustar", 257); put("00", 263)
         put("        ", 148)

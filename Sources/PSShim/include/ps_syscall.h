@@ -31,6 +31,13 @@ int ps_seccomp_set_filter(const void *instructions, unsigned short count);
 int ps_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);
 pid_t ps_fork(void);
 
+/// Sets real, effective and saved ids at once (glibc hides setresuid/setresgid without _GNU_SOURCE).
+int ps_setresuid(uid_t uid);
+int ps_setresgid(gid_t gid);
+
+/// A device number from its major and minor parts (glibc's makedev is a macro Swift cannot call).
+unsigned long ps_makedev(unsigned int major, unsigned int minor);
+
 /// pipe2 with O_CLOEXEC, so a concurrently spawned process never inherits the pipe.
 int ps_pipe_cloexec(int fds[2]);
 

@@ -48,6 +48,7 @@ public final class StudySandbox: Sendable {
     public let settings: Settings
     private let launcher: SandboxLauncher
     private let hierarchy: CgroupHierarchy
+    private let firewall: SandboxFirewall
     private let logger = Logger(label: "pipbench.sandbox")
     private let interrupted = Atomic(false)
 
@@ -64,10 +65,13 @@ public final class StudySandbox: Sendable {
         hierarchy = CgroupHierarchy(version: CgroupHierarchy.detectVersion(),
                                     parent: "pipbench/\(Array(settings.stateDirectory.utf8).sha256Hex.prefix(12))")
         do { try hierarchy.prepare() } catch { throw PipBenchError.io("cannot prepare cgroups: \(error)") }
+        // Downloads get an outbound network that cannot reach the host's own services, as the worker's do.
+        firewall = SandboxFirewall(table: "pipbench_\(Array(settings.stateDirectory.utf8).sha256Hex.prefix(12))", uid: settings.uid + 1)
         launcher = SandboxLauncher(
             configuration: .init(helperPath: helper, python: settings.python, runtimeScript: "", stateDirectory: settings.stateDirectory,
                                  rootfs: "", hierarchy: hierarchy, tmpMB: 256, pidsMax: 1024,
-                                 cpuCores: Double(ProcessInfo.processInfo.activeProcessorCount), uidBase: Int(settings.uid)),
+                                 cpuCores: Double(ProcessInfo.processInfo.activeProcessorCount), uidBase: Int(settings.uid),
+                                 outbound: OutboundNetworkSupport.prepare(firewall: firewall)),
             group: MultiThreadedEventLoopGroup.singleton)
     }
 
@@ -110,7 +114,7 @@ public final class StudySandbox: Sendable {
         let result: CommandResult
         do {
             result = try await launcher.run(CommandRequest(
-                label: label, command: command, binds: binds, network: network ? .host : .none, memoryMB: settings.memoryMB,
+                label: label, command: command, binds: binds, network: network ? .outbound : .none, memoryMB: settings.memoryMB,
                 timeoutSeconds: settings.timeoutSeconds, environment: env, uid: settings.uid, showSystemPackages: systemPackages),
                 logger: logger)
         } catch {
@@ -135,6 +139,7 @@ public final class StudySandbox: Sendable {
     public func shutdown() {
         hierarchy.removeAll()
         hierarchy.removeParent()
+        firewall.remove()
         try? FileManager.default.removeItem(atPath: settings.stateDirectory)
     }
 }

@@ -11,15 +11,19 @@ public actor InstallCache {
         public var python: String
         public var indexURL: String
         public var findLinks: String
+        /// Hosts pip may use over plain HTTP (pip's `--trusted-host`).
+        public var trustedHosts: [String]
         /// 0 means unlimited.
         public var budgetBytes: Int64
         /// Unprivileged uid pip runs as.
         public var installerUID: UInt32
 
-        public init(python: String, indexURL: String, findLinks: String, budgetBytes: Int64, installerUID: UInt32) {
+        public init(python: String, indexURL: String, findLinks: String, trustedHosts: [String] = [], budgetBytes: Int64,
+                    installerUID: UInt32) {
             self.python = python
             self.indexURL = indexURL
             self.findLinks = findLinks
+            self.trustedHosts = trustedHosts
             self.budgetBytes = budgetBytes
             self.installerUID = installerUID
         }
@@ -42,7 +46,8 @@ public actor InstallCache {
     private var stats = Stats()
 
     private var pip: PipCommands {
-        PipCommands(python: settings.python, indexURL: settings.indexURL, findLinks: settings.findLinks, uid: settings.installerUID)
+        PipCommands(python: settings.python, indexURL: settings.indexURL, findLinks: settings.findLinks,
+                    trustedHosts: settings.trustedHosts, uid: settings.installerUID)
     }
 
     /// Loads the store, discarding staging directories of interrupted installs.
@@ -174,27 +179,40 @@ public actor InstallCache {
     private static func install(_ ref: PackageRef, pip: PipCommands, staging: URL, target: URL, launcher: SandboxLauncher,
                                 logger: Logger) async throws -> InstalledPackage {
         defer { try? FileManager.default.removeItem(at: staging) }
+        // Downloading needs the index (a network only when it is remote); building and installing what was
+        // downloaded runs package code and gets no network at all.
+        let download = try await launcher.run(CommandRequest(
+            label: "download-\(ref.name)", command: pip.download(ref), binds: pip.binds(staging: staging.path), network: pip.network,
+            timeoutSeconds: 900, environment: pip.environment, uid: pip.uid), logger: logger)
+        guard download.succeeded else {
+            throw PipsqueakError(.installFailed, "\(ref) failed to download: \(reason(download))", details: ["pip_output": download.tail(30)])
+        }
         let result = try await launcher.run(CommandRequest(
-            label: "install-\(ref.name)", command: pip.install(ref), binds: pip.binds(staging: staging.path), network: pip.network,
+            label: "install-\(ref.name)", command: pip.installDownloaded, binds: pip.binds(staging: staging.path), network: .none,
             timeoutSeconds: 900, environment: pip.environment, uid: pip.uid), logger: logger)
         guard result.succeeded else {
             throw PipsqueakError(.installFailed, "\(ref) failed to install: \(reason(result))", details: ["pip_output": result.tail(30)])
         }
         let site = staging.appendingPathComponent("site")
-        let download = staging.appendingPathComponent("download")
-        let downloadBytes = StoreFiles.totals(of: download).bytes
-        try? FileManager.default.removeItem(at: download)
+        let downloads = staging.appendingPathComponent("download")
+        let downloadBytes = StoreFiles.totals(of: downloads).bytes
+        try? FileManager.default.removeItem(at: downloads)
         try? FileManager.default.removeItem(at: staging.appendingPathComponent("tmp"))
         guard FileManager.default.fileExists(atPath: site.path) else {
             throw PipsqueakError(.installFailed, "\(ref) installed no files")
         }
         let (bytes, files) = StoreFiles.totals(of: site)
         let now = Date()
-        let phases = PipCommands.phaseSeconds(in: result.output)
         let package = InstalledPackage(name: ref.name, version: ref.version, downloadBytes: downloadBytes, installedBytes: bytes, files: files,
-                                       downloadSeconds: phases?.download, installSeconds: phases?.install ?? result.seconds, importSeconds: nil, topLevel: TopLevelNames.find(in: site),
+                                       downloadSeconds: PipCommands.commandSeconds(in: download.output) ?? download.seconds,
+                                       installSeconds: PipCommands.commandSeconds(in: result.output) ?? result.seconds,
+                                       importSeconds: nil, topLevel: TopLevelNames.find(in: site),
                                        installedAt: now, lastUsed: now)
-        try StoreFiles.writeMeta(package, in: staging)
+        do {
+            try StoreFiles.writeMeta(package, in: staging)
+        } catch {
+            throw PipsqueakError(.installFailed, "cannot record \(ref)'s metadata: \(error)")
+        }
         try StoreFiles.sealReadOnly(staging)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.rename(staging, to: target)
@@ -283,10 +301,17 @@ public actor InstallCache {
         } catch {
             throw PipsqueakError(.internalError, "cannot create \(staging.path): \(error)")
         }
-        chmod(root.appendingPathComponent(".staging").path, 0o711)
         let temporary = staging.appendingPathComponent("tmp")
-        try? FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-        for path in [staging.path, temporary.path] { chown(path, settings.installerUID, settings.installerUID) }
+        do {
+            try StoreFiles.checked(chmod(root.appendingPathComponent(".staging").path, 0o711), "chmod", ".staging")
+            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+            for path in [staging.path, temporary.path] {
+                try StoreFiles.checked(chown(path, settings.installerUID, settings.installerUID), "chown", path)
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw PipsqueakError(.internalError, "cannot prepare \(staging.path) for the installer: \(error)")
+        }
         return staging
     }
 

@@ -8,6 +8,7 @@ struct PipCommands: Sendable {
     var python: String
     var indexURL: String
     var findLinks: String
+    var trustedHosts: [String] = []
     var uid: UInt32
 
     static let output = "/out"
@@ -20,6 +21,7 @@ struct PipCommands: Sendable {
     private var common: [String] {
         var args = ["--disable-pip-version-check", "--no-input", "--no-cache-dir", "--quiet", "--index-url", indexURLInSandbox]
         if !findLinks.isEmpty { args += ["--find-links", Self.findLinksInSandbox] }
+        for host in trustedHosts { args += ["--trusted-host", host] }
         return args
     }
 
@@ -29,26 +31,36 @@ struct PipCommands: Sendable {
             + common + ["-r", "\(Self.output)/requirements.txt"]
     }
 
-    /// Downloads one distribution to `/out/download`, then installs it alone into `/out/site`; prints
-    /// `pipsqueak-timing START DOWNLOADED INSTALLED` (nanoseconds since the epoch) at the end.
-    func install(_ ref: PackageRef) -> [String] {
-        let quote: (String) -> String = { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let download = ([python, "-m", "pip", "download", "--no-deps", "-d", "\(Self.output)/download"] + common + ["\(ref.name)==\(ref.version)"])
-            .map(quote).joined(separator: " ")
-        let install = [python, "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation", "--disable-pip-version-check",
-                       "--no-input", "--no-cache-dir", "--quiet", "--target", "\(Self.output)/site"].map(quote).joined(separator: " ")
-        return ["/bin/sh", "-c", "set -e; t0=$(date +%s%N); \(download); t1=$(date +%s%N); \(install) \(Self.output)/download/*; "
-                + "echo \"\(Self.timingMarker) $t0 $t1 $(date +%s%N)\""]
+    /// Downloads one distribution to `/out/download`.
+    func download(_ ref: PackageRef) -> [String] {
+        timed([python, "-m", "pip", "download", "--no-deps", "-d", "\(Self.output)/download"] + common + ["\(ref.name)==\(ref.version)"])
     }
+
+    /// Installs what `download` fetched into `/out/site`, alone, with no index and no build isolation.
+    var installDownloaded: [String] {
+        let install = [python, "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation", "--disable-pip-version-check",
+                       "--no-input", "--no-cache-dir", "--quiet", "--target", "\(Self.output)/site"]
+        let glob = "\(Self.output)/download/*"
+        return ["/bin/sh", "-c", "set -e; t0=$(date +%s%N); \(install.map(Self.quote).joined(separator: " ")) \(glob); "
+                + "echo \"\(Self.timingMarker) $t0 $(date +%s%N)\""]
+    }
+
+    /// `command` in a shell that prints `pipsqueak-timing START END` (nanoseconds since the epoch) when it succeeds.
+    private func timed(_ command: [String]) -> [String] {
+        ["/bin/sh", "-c", "set -e; t0=$(date +%s%N); \(command.map(Self.quote).joined(separator: " ")); "
+            + "echo \"\(Self.timingMarker) $t0 $(date +%s%N)\""]
+    }
+
+    private static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
     static let timingMarker = "pipsqueak-timing"
 
-    /// Download and install seconds from the install script's timing line.
-    static func phaseSeconds(in output: String) -> (download: Double, install: Double)? {
+    /// Seconds the command itself took, from its timing line (sandbox start-up excluded).
+    static func commandSeconds(in output: String) -> Double? {
         guard let line = output.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix(timingMarker + " ") }) else { return nil }
         let stamps = line.split(separator: " ").dropFirst().compactMap { Int64($0) }
-        guard stamps.count == 3, stamps[0] <= stamps[1], stamps[1] <= stamps[2] else { return nil }
-        return (Double(stamps[1] - stamps[0]) / 1e9, Double(stamps[2] - stamps[1]) / 1e9)
+        guard stamps.count == 2, stamps[0] <= stamps[1] else { return nil }
+        return Double(stamps[1] - stamps[0]) / 1e9
     }
 
     /// What a pip sandbox mounts: its staging directory writable, local indexes read-only.
@@ -59,8 +71,8 @@ struct PipCommands: Sendable {
         return binds
     }
 
-    /// Network only when the index is remote.
-    var network: HandlerManifest.Network { localIndexDirectory == nil ? .host : .none }
+    /// A network only when the index is remote, and then only the outbound one that cannot reach the host.
+    var network: HandlerManifest.Network { localIndexDirectory == nil ? .outbound : .none }
 
     private var localIndexDirectory: String? {
         guard indexURL.hasPrefix("file://") else { return nil }

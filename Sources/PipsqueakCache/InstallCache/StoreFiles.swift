@@ -31,26 +31,36 @@ enum StoreFiles {
     }
 
     /// Hands the tree to root and removes every write permission: installed packages are read-only.
-    static func sealReadOnly(_ directory: URL) throws {
+    /// Any failed `chown`, `chmod` or `lchown` is an error, so a package is never shared while still writable.
+    static func sealReadOnly(_ directory: URL) throws(PipsqueakError) {
         let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isDirectoryKey, .isSymbolicLinkKey])
         var paths: [(String, Bool)] = []
         while let url = enumerator?.nextObject() as? URL {
-            let values = try url.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey])
+            guard let values = try? url.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey]) else {
+                throw PipsqueakError(.installFailed, "cannot inspect \(url.path) while sealing the package")
+            }
             if values.isSymbolicLink == true {
-                lchown(url.path, 0, 0)
+                try checked(lchown(url.path, 0, 0), "lchown", url.path)
                 continue
             }
             paths.append((url.path, values.isDirectory == true))
         }
         for (path, isDirectory) in paths {
-            chown(path, 0, 0)
+            try checked(chown(path, 0, 0), "chown", path)
             var info = stat()
-            stat(path, &info)
+            try checked(lstat(path, &info), "stat", path)
             let executable = isDirectory || (info.st_mode & 0o111) != 0
-            chmod(path, executable ? 0o555 : 0o444)
+            try checked(chmod(path, executable ? 0o555 : 0o444), "chmod", path)
         }
-        chown(directory.path, 0, 0)
-        chmod(directory.path, 0o555)
+        try checked(chown(directory.path, 0, 0), "chown", directory.path)
+        try checked(chmod(directory.path, 0o555), "chmod", directory.path)
+    }
+
+    /// Turns a failed file-permission call into an install error naming the call and the path.
+    static func checked(_ result: Int32, _ call: String, _ path: String) throws(PipsqueakError) {
+        if result != 0 {
+            throw PipsqueakError(.installFailed, "\(call) \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }
 

@@ -52,6 +52,7 @@ extension Worker {
         let name = try HandlerName(try context.parameters.require("name"))
         let body = try await collect(request, limit: config.maxUploadMB << 20, what: "handler archive")
         let prepared = try registry.prepare(name: name, archive: Array(body.readableBytesView))
+        try checkNetwork(prepared.manifest.network ?? .none, handler: name.value)
         var packages: [PackageRef] = []
         if !prepared.requirements.isEmpty {
             installProgress.set(name.value, "resolving \(prepared.requirements.count) requirement(s)")
@@ -74,6 +75,7 @@ extension Worker {
         let started = ContinuousClock.now
         let name = try HandlerName(try context.parameters.require("name")).value
         guard let record = registry.record(named: name) else { throw PipsqueakError(.notFound, "no handler named \(name)") }
+        try checkNetwork(record.manifest.network ?? .none, handler: name)
         var event = try await collect(request, limit: config.maxEventKB << 10, what: "event")
         if event.readableBytes == 0 {
             event = ByteBuffer(string: "null")
@@ -113,6 +115,24 @@ extension Worker {
             metrics.invocation(start: start.rawValue, outcome: "handler_error", nanoseconds: nanoseconds)
             throw PipsqueakError(.handlerError, "handler \(name) raised \(failure.type): \(failure.message)",
                                  details: ["exception": failure.type, "traceback": failure.traceback])
+        }
+    }
+
+    /// Refuses a network the worker does not allow (`host`) or cannot provide (`outbound` without slirp4netns).
+    func checkNetwork(_ network: HandlerManifest.Network, handler: String) throws(PipsqueakError) {
+        switch network {
+        case .host where !config.allowHostNetwork:
+            throw PipsqueakError(.invalidManifest, """
+                handler \(handler) asks for network: host, the host's own network namespace, from which it could reach every \
+                service on the host (this worker's API included); this worker does not allow it (allow_host_network). \
+                Use network: outbound for internet access.
+                """)
+        case .outbound:
+            if case .unavailable(let reason) = launcher.configuration.outbound {
+                throw PipsqueakError(.invalidManifest, "handler \(handler) asks for network: outbound, which this worker cannot provide: \(reason)")
+            }
+        default:
+            break
         }
     }
 
