@@ -2,7 +2,7 @@
 # Installs the system packages Pipsqueak needs (Debian/Ubuntu). Safe to run repeatedly.
 set -euo pipefail
 
-packages=(zlib1g-dev python3 python3-pip python3-venv iproute2 procps)
+packages=(zlib1g-dev python3 python3-pip python3-venv iproute2 procps slirp4netns nftables)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

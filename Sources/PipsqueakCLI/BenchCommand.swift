@@ -16,7 +16,8 @@ struct WarmBench: AsyncParsableCommand {
         discussion: """
             Deploys a no-op handler, then measures on one keep-alive connection, in this order:
             the HTTP floor (GET /healthz, no sandbox involved), warm invocations, and fresh starts
-            (the handler is redeployed before each, so no cached instance can serve it).
+            (the handler is redeployed before each, so no cached instance can serve it), alternating
+            handlers without a network and with network: outbound (slirp4netns), to show what the network costs.
             """)
 
     @OptionGroup var worker: WorkerOption
@@ -46,14 +47,16 @@ struct WarmBench: AsyncParsableCommand {
             }
         }
 
-        log.write(Data("measuring fresh starts (\(freshStarts))…\n".utf8))
+        log.write(Data("measuring fresh starts (\(freshStarts), alternating network: none and network: outbound)…\n".utf8))
         var fresh = Histogram<UInt64>(highestTrackableValue: 600_000_000)
-        for index in 0..<freshStarts {
-            try await deploy(client, name, code + "# generation \(index)\n")
+        var freshOutbound = Histogram<UInt64>(highestTrackableValue: 600_000_000)
+        for index in 0..<(2 * freshStarts) {
+            let outbound = index % 2 == 1
+            try await deploy(client, name, code + "# generation \(index)\n", manifest: outbound ? "network: outbound\n" : nil)
             let started = ContinuousClock.now
             let reply = try await client.send(.POST, "/run/\(name)", body: Array("{}".utf8))
             guard reply.status == 200, reply.headers["X-Pipsqueak-Start"].first == "fresh" else { throw CLIError(reply.errorMessage) }
-            _ = fresh.record(microseconds(since: started))
+            if outbound { _ = freshOutbound.record(microseconds(since: started)) } else { _ = fresh.record(microseconds(since: started)) }
         }
         _ = try await client.send(.DELETE, "/handlers/\(name)")
 
@@ -69,14 +72,19 @@ struct WarmBench: AsyncParsableCommand {
         print(row("warm invocation (no-op handler)", warm))
         print(row("  server side (X-Pipsqueak-Duration)", serverSide))
         print(row("fresh start (new sandbox)", fresh))
+        print(row("fresh start, network: outbound", freshOutbound))
         let overhead = (Double(warm.valueAtPercentile(50)) - floorMedian) / 1000
         print(String(format: "warm overhead over the HTTP floor: %.3f ms median", overhead))
         print(String(format: "fresh start / warm invocation: %.0fx", Double(fresh.valueAtPercentile(50)) / Double(warm.valueAtPercentile(50))))
+        print(String(format: "outbound network adds %.1f ms to a fresh start (median)",
+                     (Double(freshOutbound.valueAtPercentile(50)) - Double(fresh.valueAtPercentile(50))) / 1000))
         if notWarm > 0 { print("note: \(notWarm) of \(requests) invocations were not warm") }
     }
 
-    private func deploy(_ client: WorkerClient, _ name: String, _ code: String) async throws {
-        let archive = try HandlerArchive.gzipTar(files: [("f.py", Array(code.utf8))])
+    private func deploy(_ client: WorkerClient, _ name: String, _ code: String, manifest: String? = nil) async throws {
+        var files = [("f.py", Array(code.utf8))]
+        if let manifest { files.append(("pipsqueak.yaml", Array(manifest.utf8))) }
+        let archive = try HandlerArchive.gzipTar(files: files)
         let reply = try await client.send(.PUT, "/handlers/\(name)", body: archive, contentType: "application/gzip")
         guard reply.status == 201 else { throw CLIError(reply.errorMessage) }
     }
