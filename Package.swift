@@ -64,13 +64,23 @@ let package = Package(
         // The Python runtime that runs inside every sandbox.
         .target(name: "PipsqueakRuntime", resources: [.copy("python")]),
 
-        // Cache policy (pure, deterministic) and the cache tiers' mechanism.
+        // The cache tiers: policy (pure, deterministic) and their state, with the Linux mechanism behind
+        // protocols. Depends on the vocabulary only, so no policy can reach a syscall or HTTP.
         .target(
             name: "PipsqueakCache",
             dependencies: [
-                "PipsqueakCore", "PipsqueakSandbox", "SandboxSetup",
+                "PipsqueakCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+
+        // Packages: pip resolution and installation in sandboxes, the read-only store on disk.
+        .target(
+            name: "PipsqueakPackages",
+            dependencies: [
+                "PipsqueakCore", "PipsqueakCache", "PipsqueakSandbox", "SandboxSetup",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -78,7 +88,7 @@ let package = Package(
         .target(
             name: "PipsqueakWorker",
             dependencies: [
-                "PipsqueakCore", "PipsqueakSandbox", "PipsqueakCache", "PipsqueakRuntime",
+                "PipsqueakCore", "PipsqueakSandbox", "PipsqueakCache", "PipsqueakPackages", "PipsqueakRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -134,7 +144,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SandboxTests", dependencies: ["PipsqueakSandbox", "SandboxSetup"]),
-        .testTarget(name: "CacheTests", dependencies: ["PipsqueakCache"]),
+        .testTarget(name: "CacheTests", dependencies: ["PipsqueakCache", "PipsqueakCore"]),
+        .testTarget(name: "PackagesTests", dependencies: ["PipsqueakPackages", "PipsqueakCore"]),
         .testTarget(name: "CLITests", dependencies: ["PipsqueakCLI", "PipsqueakCore"]),
         .testTarget(
             name: "WorkerTests",

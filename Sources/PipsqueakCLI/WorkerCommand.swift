@@ -76,7 +76,7 @@ struct WorkerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "pipsqueak.worker")
-        let worker = try Worker(config: settings, logger: logger)
+        let worker = try await Worker(config: settings, logger: logger)
         let host = settings.host
         try await worker.run { port in
             FileHandle.standardError.write(Data("listening on http://\(host):\(port)\n".utf8))

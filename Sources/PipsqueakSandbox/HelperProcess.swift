@@ -15,9 +15,12 @@ enum HelperProcess {
 
     static let maxLogBytes: Int64 = 8 << 20
 
-    static func spawn(helper: String, arguments: [String], logPath: String) throws(PipsqueakError) -> Spawned {
+    /// Starts the helper. `socketType` is the runtime socket's (a zygote's control socket is SOCK_SEQPACKET);
+    /// `extraDescriptors` are passed as fds `key` (from descriptors the caller still owns).
+    static func spawn(helper: String, arguments: [String], logPath: String, socketType: Int32 = Int32(SOCK_STREAM.rawValue),
+                      extraDescriptors: [Int32: Int32] = [:]) throws(PipsqueakError) -> Spawned {
         var sockets: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &sockets) == 0 else {
+        guard socketpair(AF_UNIX, socketType | Int32(SOCK_CLOEXEC.rawValue), 0, &sockets) == 0 else {
             throw failure("socketpair")
         }
         var status: [Int32] = [0, 0]
@@ -33,19 +36,26 @@ enum HelperProcess {
             if log >= 0 { close(log) }
         }
 
+        // Every source is first duplicated above any target number, so no dup2 below can clobber a later source.
+        var sources: [(target: Int32, source: Int32)] = [(SandboxHelper.runtimeSocketFD, sockets[1]), (SandboxHelper.statusFD, status[1])]
+        if log >= 0 { sources += [(1, log), (2, log)] }
+        sources += extraDescriptors.sorted(by: { $0.key < $1.key }).map { ($0.key, $0.value) }
+        let lifted = sources.map { (target: $0.target, source: fcntl($0.source, F_DUPFD_CLOEXEC, 64)) }
+        defer { for item in lifted where item.source >= 0 { close(item.source) } }
+        guard lifted.allSatisfy({ $0.source >= 0 }) else {
+            close(sockets[0]); close(status[0])
+            throw failure("dup descriptors for the helper")
+        }
+
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if log >= 0 {
-            posix_spawn_file_actions_adddup2(&actions, log, 1)
-            posix_spawn_file_actions_adddup2(&actions, log, 2)
-        } else {
+        if log < 0 {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
-        posix_spawn_file_actions_adddup2(&actions, sockets[1], SandboxHelper.runtimeSocketFD)
-        posix_spawn_file_actions_adddup2(&actions, status[1], SandboxHelper.statusFD)
+        for item in lifted { posix_spawn_file_actions_adddup2(&actions, item.source, item.target) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

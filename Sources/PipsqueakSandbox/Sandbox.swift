@@ -17,11 +17,22 @@ public final class Sandbox: Sendable {
     private struct State {
         var exitCode: Int32?
         var destroyed = false
+        var origin = StartKind.fresh
     }
 
+    /// How this instance came to be (`fresh`, `import`, or `install` when packages were installed first).
+    public var origin: StartKind {
+        get { state.withLock { $0.origin } }
+        set { state.withLock { $0.origin = newValue } }
+    }
+
+    /// Distributions mounted into this sandbox; never removed from the store while it lives.
+    public let packages: [PackageRef]
+
     init(id: String, handler: String, cgroup: Cgroup, helperPID: pid_t, statusPipe: Int32, channel: RuntimeChannel,
-         rootDirectory: String) {
+         rootDirectory: String, packages: [PackageRef] = []) {
         self.id = id
+        self.packages = packages
         self.handler = handler
         self.cgroup = cgroup
         self.helperPID = helperPID
@@ -83,8 +94,14 @@ public final class Sandbox: Sendable {
     /// Memory charged to this sandbox's cgroup.
     public func memoryUsage() -> Int64 { cgroup.memoryUsage() ?? 0 }
 
-    public func freeze() throws(PipsqueakError) { try cgroup.freeze() }
-    public func thaw() throws(PipsqueakError) { try cgroup.thaw() }
+    /// Freezes the sandbox's processes (the kernel may take a while: runs on a blocking-work thread).
+    public func freeze() async throws(PipsqueakError) {
+        let cgroup = self.cgroup
+        try await BlockingWork.run { () -> Result<Void, PipsqueakError> in Result { () throws(PipsqueakError) in try cgroup.freeze() } }.get()
+    }
+
+    /// Thawing is one write that does not wait, so it stays on the caller's thread (the warm path).
+    public func thaw() async throws(PipsqueakError) { try cgroup.thaw() }
 
     /// Kills every process of the sandbox and removes its cgroup and root directory. Idempotent.
     public func destroy() async {
@@ -94,9 +111,10 @@ public final class Sandbox: Sendable {
         }
         guard first else { return }
         channel.close()
-        try? cgroup.killAll()
+        let cgroup = self.cgroup
+        await BlockingWork.run { try? cgroup.killAll() }
         _ = await exitCode()
-        try? cgroup.remove()
+        await BlockingWork.run { try? cgroup.remove() }
         close(statusPipe)
         rmdir(rootDirectory)
     }

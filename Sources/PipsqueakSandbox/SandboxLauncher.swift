@@ -150,7 +150,8 @@ public final class SandboxLauncher: Sendable {
                 throw PipsqueakError(.sandboxFailed, "cannot attach to runtime socket: \(error)")
             }
             let sandbox = Sandbox(id: id, handler: request.handler, cgroup: cgroup, helperPID: process.pid,
-                                  statusPipe: process.statusPipe, channel: channel, rootDirectory: rootDirectory)
+                                  statusPipe: process.statusPipe, channel: channel, rootDirectory: rootDirectory,
+                                  packages: request.packages)
             // From here the sandbox owns the helper, its fds, cgroup and root: a load error or start timeout
             // destroys it whole (the helper reaped, the socket and status pipe closed).
             cleanup.helperPID = nil

@@ -15,12 +15,16 @@ public struct SandboxRequest: Sendable {
     public var extraBinds: [(host: String, sandbox: String)]
     /// Directories added to the handler's `sys.path`, inside the sandbox.
     public var pythonPaths: [String]
+    /// The installed distributions among `extraBinds`, for the store's bookkeeping.
+    public var packages: [PackageRef]
 
     public init(
         handler: String, codeDirectory: String, entry: String = "f.f", memoryMB: Int = 256,
         startTimeoutSeconds: Double = 30, network: HandlerManifest.Network = .none,
-        environment: [String: String] = [:], extraBinds: [(host: String, sandbox: String)] = [], pythonPaths: [String] = []
+        environment: [String: String] = [:], extraBinds: [(host: String, sandbox: String)] = [], pythonPaths: [String] = [],
+        packages: [PackageRef] = []
     ) {
+        self.packages = packages
         self.handler = handler
         self.codeDirectory = codeDirectory
         self.entry = entry

@@ -1,4 +1,5 @@
 import PipsqueakCache
+import PipsqueakCore
 import Synchronization
 
 /// What each deploy that installs packages is doing right now.

@@ -5,31 +5,40 @@ import NIOCore
 import NIOPosix
 import PipsqueakCache
 import PipsqueakCore
+import PipsqueakPackages
 import PipsqueakRuntime
 import PipsqueakSandbox
 import ServiceLifecycle
 
-/// A Pipsqueak worker: handler registry, handler cache and sandbox launcher behind an HTTP API.
+/// A Pipsqueak worker: the handler registry, the three cache tiers and the sandbox launcher behind an HTTP API.
+///
+/// This file only builds the parts; `Invocation.swift` is the one path from a request to a runtime,
+/// `Deploy.swift` the one path from an upload to a stored handler, and `HTTP/` maps both to HTTP.
 public final class Worker: Sendable {
     public let config: WorkerConfig
     public let stateDirectory: URL
     public let registry: HandlerRegistry
+    /// Tier 1: live and paused instances.
     public let cache: HandlerCache<Sandbox>
-    public let launcher: SandboxLauncher
+    /// Tier 3: installed distributions.
     public let installCache: InstallCache
+    public let installer: SandboxedInstaller
+    public let launcher: SandboxLauncher
     /// Deploys in progress and what they are doing, for `GET /installs` and the CLI's progress.
     let installProgress = InstallProgress()
     public let metrics: WorkerMetrics
     public let hierarchy: CgroupHierarchy
     /// Keeps outbound sandboxes away from the host's own addresses.
     public let firewall: SandboxFirewall
-    /// slirp4netns runs as `sandbox_uid_base` + this; handler uids stay below `sandbox_uid_base` + 60000.
-    static let networkUIDOffset = 60_010
     let logger: Logger
     let startedAt = Date()
 
+    /// slirp4netns runs as `sandbox_uid_base` + this; handler uids stay below `sandbox_uid_base` + 60000.
+    static let networkUIDOffset = 60_010
+    static let installerUIDOffset = 60_001
+
     /// Prepares the state directory and cgroups, and removes what a crashed worker left behind.
-    public init(config: WorkerConfig, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    public init(config: WorkerConfig, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws {
         try config.validate()
         self.config = config
         self.logger = logger
@@ -40,17 +49,16 @@ public final class Worker: Sendable {
         try manager.createDirectory(at: state, withIntermediateDirectories: true)
         chmod(state.path, 0o700)
 
-        let runtimeScript = state.appendingPathComponent("runtime/runtime.py")
-        try AtomicFile.write(try PythonRuntime.source(), to: runtimeScript)
-        chmod(runtimeScript.path, 0o644)
-        chmod(runtimeScript.deletingLastPathComponent().path, 0o755)
+        let runtimeDirectory = state.appendingPathComponent("runtime")
+        try PythonRuntime.install(into: runtimeDirectory)
 
         let version: CgroupVersion = switch config.cgroupVersion {
         case "v1": .v1
         case "v2": .v2
         default: CgroupHierarchy.detectVersion()
         }
-        hierarchy = CgroupHierarchy(version: version, parent: "pipsqueak/\(Array(state.path.utf8).sha256Hex.prefix(12))")
+        let stateID = String(Array(state.path.utf8).sha256Hex.prefix(12))
+        hierarchy = CgroupHierarchy(version: version, parent: "pipsqueak/\(stateID)")
         try hierarchy.prepare()
         let stale = hierarchy.removeAll()
         let sandboxes = state.appendingPathComponent("sandboxes")
@@ -58,8 +66,7 @@ public final class Worker: Sendable {
         try manager.createDirectory(at: sandboxes, withIntermediateDirectories: true)
         if stale > 0 { logger.notice("removed sandboxes left by a previous worker", metadata: ["count": "\(stale)"]) }
 
-        firewall = SandboxFirewall(table: "pipsqueak_\(Array(state.path.utf8).sha256Hex.prefix(12))",
-                                   uid: UInt32(config.sandboxUIDBase + Self.networkUIDOffset))
+        firewall = SandboxFirewall(table: "pipsqueak_\(stateID)", uid: UInt32(config.sandboxUIDBase + Self.networkUIDOffset))
         let outbound = OutboundNetworkSupport.prepare(firewall: firewall)
         if case .unavailable(let reason) = outbound {
             logger.notice("sandboxes cannot have an outbound network", metadata: ["reason": "\(reason)"])
@@ -70,15 +77,16 @@ public final class Worker: Sendable {
                                               freezeAfter: .milliseconds(config.freezeAfterMS), maxQueue: config.maxQueue))
         launcher = SandboxLauncher(
             configuration: .init(helperPath: config.sandboxHelper.isEmpty ? SandboxLauncher.helperNextToExecutable() : config.sandboxHelper,
-                                 python: config.python, runtimeScript: runtimeScript.path, stateDirectory: state.path,
-                                 rootfs: config.rootfs, hierarchy: hierarchy, tmpMB: config.tmpMB, pidsMax: config.pidsMax,
-                                 cpuCores: config.cpuCores, uidBase: config.sandboxUIDBase, outbound: outbound),
+                                 python: config.python, runtimeScript: runtimeDirectory.appendingPathComponent(PythonRuntime.runtimeFile).path,
+                                 stateDirectory: state.path, rootfs: config.rootfs, hierarchy: hierarchy, tmpMB: config.tmpMB,
+                                 pidsMax: config.pidsMax, cpuCores: config.cpuCores, uidBase: config.sandboxUIDBase, outbound: outbound),
             group: group)
-        installCache = try InstallCache(
+        installer = SandboxedInstaller(
             root: state.appendingPathComponent("packages"),
             settings: .init(python: config.python, indexURL: config.indexURL, findLinks: config.findLinks, trustedHosts: config.trustedHosts,
-                            budgetBytes: Int64(config.installCacheMB) << 20, installerUID: UInt32(config.sandboxUIDBase + 60_001)),
+                            installerUID: UInt32(config.sandboxUIDBase + Self.installerUIDOffset)),
             launcher: launcher, logger: logger)
+        installCache = try await InstallCache(installer: installer, budgetBytes: Int64(config.installCacheMB) << 20, logger: logger)
         metrics = WorkerMetrics()
         logger.info("worker ready", metadata: ["state": "\(state.path)", "cgroups": "\(version.rawValue)",
                                               "handlers": "\(registry.all().count)"])
@@ -98,7 +106,7 @@ public final class Worker: Sendable {
         try await group.run()
     }
 
-    /// Stops every instance and removes the worker's cgroups.
+    /// Stops every instance and removes the worker's cgroups and firewall rules.
     public func shutdown() async {
         await cache.shutdown()
         hierarchy.removeAll()
@@ -124,13 +132,10 @@ public final class Worker: Sendable {
             memoryBytes: stats.memoryBytes, rejected: stats.rejected, cgroupVersion: hierarchy.version.rawValue,
             uptimeSeconds: Date().timeIntervalSince(startedAt))
     }
-}
 
-extension Worker {
     /// Distributions mounted by live or paused instances; these are never removed.
     func packagesInUse() async -> Set<PackageRef> {
-        let handlers = await cache.instanceCounts().keys
-        return Set(handlers.compactMap { registry.record(named: $0) }.flatMap(\.packages))
+        Set(await cache.instances().flatMap(\.packages))
     }
 }
 

@@ -15,6 +15,13 @@ public struct RootFilesystem {
 
     /// Must run inside a fresh mount namespace, and as pid 1 of a fresh pid namespace for `/proc`.
     public func build() throws(SetupError) {
+        try prepareTree()
+        try enter()
+    }
+
+    /// Everything but `/proc` and the pivot, as host root in a fresh mount namespace. A user-namespace sandbox does
+    /// this before joining its user namespace: the files it binds are not readable by the namespace's root.
+    public func prepareTree() throws(SetupError) {
         try check(mount(nil, "/", nil, UInt(MS_REC | MS_SLAVE), nil), "make / a slave mount")
         try check(mount("tmpfs", root, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "size=2m,mode=0755"), "mount root tmpfs on \(root)")
         for bind in config.binds { try bindMount(bind) }
@@ -32,9 +39,14 @@ public struct RootFilesystem {
         try check(mount("tmpfs", root + "/tmp", "tmpfs", UInt(MS_NOSUID | MS_NODEV), "size=\(config.tmpSizeMB)m,mode=1777"),
                   "mount /tmp")
         try makeDirectory("/proc", mode: 0o555)
-        try check(mount("proc", root + "/proc", "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil), "mount /proc")
         try buildDev()
         try buildEtc()
+    }
+
+    /// Mounts `/proc` for the current pid namespace and pivots into the tree. Runs as pid 1 of the sandbox's pid
+    /// namespace, in the sandbox's mount namespace (a copy of the one `prepareTree` ran in).
+    public func enter() throws(SetupError) {
+        try check(mount("proc", root + "/proc", "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil), "mount /proc")
         try pivot()
     }
 

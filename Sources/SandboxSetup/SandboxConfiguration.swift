@@ -26,6 +26,43 @@ public struct SandboxConfiguration: Equatable, Sendable {
 
     /// `none`: loopback only. `outbound`: a private namespace with user-mode networking (slirp4netns) that
     /// cannot reach the host. `host`: the host's own network namespace.
+    /// How a sandbox of the import cache is placed in the user-namespace tree, and what runs in it.
+    public struct UserNamespaceSetup: Equatable, Sendable {
+        public enum Occupant: String, Equatable, Sendable {
+            /// Hold the namespaces and report them; a zygote forks the occupant in later.
+            case hold
+            /// Run `command` as root of the sandbox's user namespace (a root zygote).
+            case zygote
+        }
+
+        /// One line of a `uid_map`/`gid_map`: `count` ids from `inside` map to `outside` in the parent namespace.
+        public struct IDMapping: Equatable, Sendable {
+            public var inside: UInt32
+            public var outside: UInt32
+            public var count: UInt32
+            public init(inside: UInt32, outside: UInt32, count: UInt32) {
+                self.inside = inside
+                self.outside = outside
+                self.count = count
+            }
+        }
+
+        public var occupant: Occupant
+        /// Join the user and pid namespaces passed as fds 6 and 7 (a zygote's) before creating the sandbox's.
+        public var joinOwner: Bool
+        /// Create a new user namespace (nested in the owner's, or in the host's) with these mappings; empty keeps
+        /// the owner's user namespace.
+        public var newMappings: [IDMapping]
+
+        public init(occupant: Occupant, joinOwner: Bool, newMappings: [IDMapping]) {
+            self.occupant = occupant
+            self.joinOwner = joinOwner
+            self.newMappings = newMappings
+        }
+
+        var mapText: String { newMappings.map { "\($0.inside) \($0.outside) \($0.count)\n" }.joined() }
+    }
+
     public enum Network: String, Equatable, Sendable { case none, outbound, host }
 
     /// An empty host directory the new root is mounted on.
@@ -52,6 +89,8 @@ public struct SandboxConfiguration: Equatable, Sendable {
     public var environment: [String] = []
     /// The program and its arguments, run as the unprivileged user.
     public var command: [String] = []
+    /// Set for the import cache's sandboxes, which live in user namespaces (see `UserNamespaceSandbox`).
+    public var userNamespace: UserNamespaceSetup?
 
     public init() {}
 }
@@ -85,6 +124,13 @@ extension SandboxConfiguration {
         for file in cgroupProcFiles { args += ["--cgroup-procs", file] }
         args += ["--workdir", workingDirectory, "--nofile", String(maxOpenFiles), "--fsize-mb", String(maxFileSizeMB)]
         for variable in environment { args += ["--env", variable] }
+        if let userNamespace {
+            args += ["--userns-occupant", userNamespace.occupant.rawValue]
+            if userNamespace.joinOwner { args.append("--join-owner") }
+            if !userNamespace.newMappings.isEmpty {
+                args += ["--new-userns", userNamespace.newMappings.map { "\($0.inside):\($0.outside):\($0.count)" }.joined(separator: ",")]
+            }
+        }
         args.append("--")
         args += command
         return args
@@ -137,6 +183,27 @@ extension SandboxConfiguration {
             case "--nofile": config.maxOpenFiles = try number(option)
             case "--fsize-mb": config.maxFileSizeMB = try number(option)
             case "--env": config.environment.append(try value(option))
+            case "--userns-occupant":
+                let text = try value(option)
+                guard let occupant = UserNamespaceSetup.Occupant(rawValue: text) else { throw .invalid(option, text) }
+                config.userNamespace = UserNamespaceSetup(occupant: occupant, joinOwner: config.userNamespace?.joinOwner ?? false,
+                                                          newMappings: config.userNamespace?.newMappings ?? [])
+            case "--join-owner":
+                var setup = config.userNamespace ?? UserNamespaceSetup(occupant: .hold, joinOwner: true, newMappings: [])
+                setup.joinOwner = true
+                config.userNamespace = setup
+            case "--new-userns":
+                let text = try value(option)
+                var mappings: [UserNamespaceSetup.IDMapping] = []
+                for item in text.split(separator: ",") {
+                    let parts = item.split(separator: ":").compactMap { UInt32($0) }
+                    guard parts.count == 3, parts[2] > 0 else { throw .invalid(option, text) }
+                    mappings.append(.init(inside: parts[0], outside: parts[1], count: parts[2]))
+                }
+                guard !mappings.isEmpty, mappings.count <= 64 else { throw .invalid(option, text) }
+                var setup = config.userNamespace ?? UserNamespaceSetup(occupant: .hold, joinOwner: false, newMappings: [])
+                setup.newMappings = mappings
+                config.userNamespace = setup
             case "--":
                 config.command = Array(arguments[(index + 1)...])
                 index = arguments.count
@@ -149,6 +216,9 @@ extension SandboxConfiguration {
         guard !config.command.isEmpty else { throw .missing("command after --") }
         guard config.uid != 0, config.gid != 0 else { throw .invalid("--uid/--gid", "0") }
         guard config.networkUID != 0 else { throw .invalid("--net-uid", "0") }
+        if config.userNamespace != nil {
+            guard config.network == .none else { throw .invalid("--network", "\(config.network.rawValue) (user-namespace sandboxes have no network)") }
+        }
         return config
     }
 }

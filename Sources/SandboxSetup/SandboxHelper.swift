@@ -15,7 +15,8 @@ public enum SandboxHelper {
     public static let statusFD: Int32 = 4
 
     public static func main(arguments: [String]) -> Never {
-        _ = ps_close_range(UInt32(statusFD + 1), UInt32.max, 0)
+        // Fds 5-7 are only used by user-namespace sandboxes (report socket, owner namespaces); close the rest.
+        _ = ps_close_range(UInt32(UserNamespaceSandbox.ownerPidNamespaceFD + 1), UInt32.max, 0)
         let config: SandboxConfiguration
         do {
             config = try SandboxConfiguration.parse(arguments: arguments)
@@ -34,6 +35,8 @@ public enum SandboxHelper {
         for file in config.cgroupProcFiles {
             try writeText("\(pid)\n", to: file)
         }
+        if let setup = config.userNamespace { try UserNamespaceSandbox.run(config, setup) }
+        for fd in [UserNamespaceSandbox.reportFD, UserNamespaceSandbox.ownerUserNamespaceFD, UserNamespaceSandbox.ownerPidNamespaceFD] { close(fd) }
         // The init inherits the write end of slirp4netns's exit pipe; slirp exits when the init does.
         var slirpExit: Int32 = -1
         if config.network == .outbound { slirpExit = try OutboundNetwork.join(uid: config.networkUID, slirp: config.slirpPath) }
@@ -78,7 +81,7 @@ public enum SandboxHelper {
         }
     }
 
-    private static func waitForExit(of pid: pid_t) -> Int32 {
+    static func waitForExit(of pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return 125 }
@@ -93,7 +96,7 @@ public enum SandboxHelper {
     }
 
     /// Brings up `lo` in the new network namespace, so handlers may use loopback among their own processes.
-    private static func bringUpLoopback() {
+    static func bringUpLoopback() {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { return }
         defer { close(fd) }

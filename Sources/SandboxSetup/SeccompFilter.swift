@@ -32,6 +32,21 @@ public struct SeccompFilter: Sendable {
     public let table: SyscallTable
     public init(table: SyscallTable) { self.table = table }
 
+    /// The same filter with some denied syscalls allowed (a zygote needs `setns` to move its children).
+    public func allowing(_ names: Set<String>) -> SeccompFilter {
+        var table = self.table
+        for name in names { table.denied[name] = nil }
+        return SeccompFilter(table: table)
+    }
+
+    /// The program as the bytes of a `struct sock_filter` array, for a process that installs it itself.
+    public var programBytes: [UInt8] {
+        instructions.flatMap { instruction -> [UInt8] in
+            withUnsafeBytes(of: instruction.code, Array.init) + [instruction.jumpTrue, instruction.jumpFalse]
+                + withUnsafeBytes(of: instruction.k, Array.init)
+        }
+    }
+
     /// The filter for the architecture this binary runs on, or nil if it is not supported.
     public static var native: SeccompFilter? {
         let arch = ps_audit_arch()

@@ -35,6 +35,13 @@ pid_t ps_fork(void);
 int ps_setresuid(uid_t uid);
 int ps_setresgid(gid_t gid);
 
+/// Sends `length` bytes and `count` file descriptors (SCM_RIGHTS) in one message. Returns bytes sent or -1.
+long ps_send_fds(int socket, const void *bytes, unsigned long length, const int *fds, int count);
+
+/// Receives one message of at most `capacity` bytes and up to `max_fds` descriptors (made close-on-exec).
+/// Stores how many descriptors arrived in `*received_fds`. Returns bytes received, 0 at end of stream, or -1.
+long ps_recv_fds(int socket, void *bytes, unsigned long capacity, int *fds, int max_fds, int *received_fds);
+
 /// A device number from its major and minor parts (glibc's makedev is a macro Swift cannot call).
 unsigned long ps_makedev(unsigned int major, unsigned int minor);
 

@@ -53,6 +53,8 @@ public actor HandlerCache<Instance: CacheableInstance> {
         var entries: [String: Entry] = [:]
         var starting = 0
         var waiters: Deque<CheckedContinuation<Void, Never>> = []
+        /// The deployed code: instances of other digests are never reused and are destroyed when released.
+        /// Set by the first request and by `invalidate`, never moved back by a request admitted earlier.
         var currentDigest = ""
     }
 
@@ -71,24 +73,27 @@ public actor HandlerCache<Instance: CacheableInstance> {
     private var now: UInt64 { UInt64(epoch.duration(to: clock.now).nanoseconds) }
 
     /// Lends an instance of `handler` at `digest`, starting one with `start` if none is idle.
+    ///
+    /// A request admitted with an older digest than the deployed one still gets an instance of the code it was
+    /// admitted with (the caller keeps that code on disk until it is done); the instance is destroyed on release.
     public func acquire(
         handler: String, digest: String, maxInstances: Int,
         start: @Sendable () async throws(PipsqueakError) -> Instance
     ) async throws(PipsqueakError) -> Lease {
+        if pools[handler] == nil { pools[handler] = Pool(currentDigest: digest) }
         while true {
             if shuttingDown { throw PipsqueakError(.shuttingDown, "the worker is shutting down") }
-            retire(handler: handler, keepingDigest: digest)
             let pool = pools[handler, default: Pool()]
-            let idle = pool.entries.values.filter { !$0.busy }
+            let idle = pool.entries.values.filter { !$0.busy && $0.digest == digest }
             let live = pool.entries.count
             switch HandlerCachePolicy.admit(idle: idle.count, live: live, starting: pool.starting, maxInstances: maxInstances,
                                             queued: pool.waiters.count, maxQueue: settings.maxQueue) {
             case .reuse:
-                let chosen = idle.max { $0.lastUsed < $1.lastUsed }!
-                pools[handler]!.entries[chosen.instance.id]!.busy = true
+                guard let chosen = idle.max(by: { $0.lastUsed < $1.lastUsed }) else { continue }
+                pools[handler]?.entries[chosen.instance.id]?.busy = true
                 if chosen.frozen {
                     do {
-                        try chosen.instance.thaw()
+                        try await chosen.instance.thaw()
                         pools[handler]?.entries[chosen.instance.id]?.frozen = false
                     } catch {
                         discard(handler: handler, id: chosen.instance.id)
@@ -109,13 +114,13 @@ public actor HandlerCache<Instance: CacheableInstance> {
                 }
                 pools[handler, default: Pool()].starting -= 1
                 stats.misses += 1
-                if shuttingDown || pools[handler]?.currentDigest != digest {
+                if shuttingDown {
                     scheduleDestroy(instance)
-                    continue
+                    throw PipsqueakError(.shuttingDown, "the worker is shutting down")
                 }
-                pools[handler]!.entries[instance.id] = Entry(instance: instance, digest: digest, lastUsed: now, busy: true,
-                                                            memoryBytes: instance.memoryUsage())
-                return Lease(instance: instance, handler: handler, digest: digest, start: .fresh)
+                pools[handler, default: Pool()].entries[instance.id] = Entry(instance: instance, digest: digest, lastUsed: now,
+                                                                             busy: true, memoryBytes: instance.memoryUsage())
+                return Lease(instance: instance, handler: handler, digest: digest, start: instance.origin)
             case .wait:
                 await withCheckedContinuation { continuation in
                     pools[handler, default: Pool()].waiters.append(continuation)
@@ -142,33 +147,43 @@ public actor HandlerCache<Instance: CacheableInstance> {
         wakeOne(lease.handler)
     }
 
-    /// Destroys every instance of a handler that was deleted or redeployed.
-    public func invalidate(handler: String) {
-        guard var pool = pools[handler] else { return }
-        pool.currentDigest = ""
+    /// Records a redeploy (`currentDigest`) or a delete (nil): idle instances of other code are destroyed now,
+    /// busy ones when they are released.
+    public func invalidate(handler: String, currentDigest: String? = nil) {
+        guard var pool = pools[handler] else {
+            if let currentDigest { pools[handler] = Pool(currentDigest: currentDigest) }
+            return
+        }
+        pool.currentDigest = currentDigest ?? ""
         pools[handler] = pool
-        for entry in pool.entries.values where !entry.busy { discard(handler: handler, id: entry.instance.id) }
+        for entry in pool.entries.values where !entry.busy && entry.digest != currentDigest { discard(handler: handler, id: entry.instance.id) }
         wakeAll(handler)
     }
 
     /// Periodic upkeep: sample memory, freeze instances idle for `freezeAfter`, evict over budget.
-    public func maintain() {
+    public func maintain() async {
         let nowTick = now
         let freezeAfter = UInt64(settings.freezeAfter.nanoseconds)
-        var infos: [HandlerCachePolicy.InstanceInfo] = []
-        var owner: [String: String] = [:]
         for (handler, pool) in pools {
             let idle = pool.entries.values.filter { !$0.busy }.map { (id: $0.instance.id, lastUsed: $0.lastUsed, frozen: $0.frozen) }
             for id in HandlerCachePolicy.instancesToFreeze(idle, now: nowTick, freezeAfter: freezeAfter) {
-                guard let entry = pools[handler]?.entries[id] else { continue }
+                guard let entry = pools[handler]?.entries[id], !entry.busy else { continue }
+                // Busy while freezing, so no request takes it half-frozen.
+                pools[handler]?.entries[id]?.busy = true
                 do {
-                    try entry.instance.freeze()
+                    try await entry.instance.freeze()
                     pools[handler]?.entries[id]?.frozen = true
+                    pools[handler]?.entries[id]?.busy = false
+                    if pools[handler]?.entries[id] != nil { wakeOne(handler) }
                 } catch {
                     discard(handler: handler, id: id)
                 }
             }
-            for (id, entry) in pools[handler]?.entries ?? [:] {
+        }
+        var infos: [HandlerCachePolicy.InstanceInfo] = []
+        var owner: [String: String] = [:]
+        for (handler, pool) in pools {
+            for (id, entry) in pool.entries {
                 let memory = entry.instance.memoryUsage()
                 pools[handler]?.entries[id]?.memoryBytes = memory
                 infos.append(.init(id: id, lastUsed: entry.lastUsed, memoryBytes: memory, busy: entry.busy))
@@ -176,8 +191,9 @@ public actor HandlerCache<Instance: CacheableInstance> {
             }
         }
         for id in HandlerCachePolicy.evictions(infos, budgetBytes: settings.budgetBytes) {
+            guard let handler = owner[id] else { continue }
             stats.evictions += 1
-            discard(handler: owner[id]!, id: id)
+            discard(handler: handler, id: id)
         }
     }
 
@@ -193,6 +209,9 @@ public actor HandlerCache<Instance: CacheableInstance> {
         }
         return result
     }
+
+    /// Every instance the cache holds, busy or not.
+    public func instances() -> [Instance] { pools.values.flatMap { $0.entries.values.map(\.instance) } }
 
     /// Instance counts per handler: (live, paused).
     public func instanceCounts() -> [String: (live: Int, paused: Int)] {
@@ -214,18 +233,6 @@ public actor HandlerCache<Instance: CacheableInstance> {
     }
 
     // MARK: internals
-
-    private func retire(handler: String, keepingDigest digest: String) {
-        guard let pool = pools[handler] else {
-            pools[handler] = Pool(currentDigest: digest)
-            return
-        }
-        guard pool.currentDigest != digest else { return }
-        pools[handler]!.currentDigest = digest
-        for entry in pool.entries.values where !entry.busy && entry.digest != digest {
-            discard(handler: handler, id: entry.instance.id)
-        }
-    }
 
     private func discard(handler: String, id: String) {
         guard let entry = pools[handler]?.entries.removeValue(forKey: id) else { return }

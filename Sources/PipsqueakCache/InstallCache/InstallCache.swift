@@ -1,34 +1,12 @@
 import Foundation
 import Logging
 import PipsqueakCore
-import PipsqueakSandbox
-import SandboxSetup
 
-/// Tier 3: every distribution installed once, read-only, in `packages/<name>/<version>/site`, shared by
-/// every handler that needs it. Resolution and installation run pip inside sandboxes.
+/// Tier 3: every distribution installed once, read-only, and shared by every handler that needs it.
+///
+/// This actor keeps the books (what is installed, what is being installed, use times, budget); the
+/// `PackageInstaller` does the work, in sandboxes.
 public actor InstallCache {
-    public struct Settings: Sendable {
-        public var python: String
-        public var indexURL: String
-        public var findLinks: String
-        /// Hosts pip may use over plain HTTP (pip's `--trusted-host`).
-        public var trustedHosts: [String]
-        /// 0 means unlimited.
-        public var budgetBytes: Int64
-        /// Unprivileged uid pip runs as.
-        public var installerUID: UInt32
-
-        public init(python: String, indexURL: String, findLinks: String, trustedHosts: [String] = [], budgetBytes: Int64,
-                    installerUID: UInt32) {
-            self.python = python
-            self.indexURL = indexURL
-            self.findLinks = findLinks
-            self.trustedHosts = trustedHosts
-            self.budgetBytes = budgetBytes
-            self.installerUID = installerUID
-        }
-    }
-
     public struct Stats: Sendable, Codable {
         public var hits = 0
         public var misses = 0
@@ -37,53 +15,29 @@ public actor InstallCache {
         public var installedBytes: Int64 = 0
     }
 
-    public let root: URL
-    public let settings: Settings
-    private let launcher: SandboxLauncher
+    /// Disk budget in bytes; 0 means unlimited.
+    public let budgetBytes: Int64
+    private let installer: any PackageInstaller
     private let logger: Logger
     private var installed: [PackageRef: InstalledPackage] = [:]
     private var inFlight: [PackageRef: Task<InstalledPackage, any Error>] = [:]
+    /// Removals in progress; an install of the same distribution waits for its removal to finish.
+    private var removals: [PackageRef: Task<Void, Never>] = [:]
+    /// Distributions that work in progress (a deploy not yet committed, a starting instance) needs; never removed.
+    private var reserved: [PackageRef: Int] = [:]
     private var stats = Stats()
 
-    private var pip: PipCommands {
-        PipCommands(python: settings.python, indexURL: settings.indexURL, findLinks: settings.findLinks,
-                    trustedHosts: settings.trustedHosts, uid: settings.installerUID)
-    }
-
-    /// Loads the store, discarding staging directories of interrupted installs.
-    public init(root: URL, settings: Settings, launcher: SandboxLauncher, logger: Logger) throws {
-        self.root = root
-        self.settings = settings
-        self.launcher = launcher
+    /// Loads the store through `installer`.
+    public init(installer: any PackageInstaller, budgetBytes: Int64, logger: Logger) async throws(PipsqueakError) {
+        self.installer = installer
+        self.budgetBytes = budgetBytes
         self.logger = logger
-        let manager = FileManager.default
-        try manager.createDirectory(at: root, withIntermediateDirectories: true)
-        try? manager.removeItem(at: root.appendingPathComponent(".staging"))
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        for name in (try? manager.contentsOfDirectory(atPath: root.path)) ?? [] where !name.hasPrefix(".") {
-            for version in (try? manager.contentsOfDirectory(atPath: root.appendingPathComponent(name).path)) ?? [] {
-                let meta = root.appendingPathComponent(name).appendingPathComponent(version).appendingPathComponent("meta.json")
-                guard let data = try? Data(contentsOf: meta), let package = try? decoder.decode(InstalledPackage.self, from: data) else {
-                    logger.warning("removing package without metadata", metadata: ["package": "\(name)==\(version)"])
-                    try? manager.removeItem(at: meta.deletingLastPathComponent())
-                    continue
-                }
-                installed[package.ref] = package
-            }
-        }
-    }
-
-    public nonisolated func directory(of ref: PackageRef) -> URL {
-        root.appendingPathComponent(ref.name).appendingPathComponent(ref.version)
-    }
-
-    /// The directory a handler's sandbox puts on `sys.path` for `ref`.
-    public nonisolated func siteDirectory(of ref: PackageRef) -> URL {
-        directory(of: ref).appendingPathComponent("site")
+        for package in try await installer.loadStore() { installed[package.ref] = package }
     }
 
     public func isInstalled(_ ref: PackageRef) -> Bool { installed[ref] != nil }
+
+    public func package(_ ref: PackageRef) -> InstalledPackage? { installed[ref] }
 
     public func list() -> [InstalledPackage] { installed.values.sorted { $0.ref < $1.ref } }
 
@@ -94,46 +48,27 @@ public actor InstallCache {
         return result
     }
 
-    // MARK: resolution
-
-    /// Resolves requirements into the exact closure of distributions, with pip's resolver in a sandbox.
-    public func resolve(requirements: [String]) async throws(PipsqueakError) -> [PackageRef] {
-        let staging = try makeStaging("resolve")
-        defer { try? FileManager.default.removeItem(at: staging) }
-        do {
-            try (requirements.joined(separator: "\n") + "\n").write(to: staging.appendingPathComponent("requirements.txt"),
-                                                                     atomically: true, encoding: .utf8)
-        } catch {
-            throw PipsqueakError(.internalError, "cannot write requirements: \(error)")
-        }
-        let pip = self.pip
-        let result = try await launcher.run(CommandRequest(
-            label: "resolve", command: pip.resolve, binds: pip.binds(staging: staging.path), network: pip.network,
-            timeoutSeconds: 300, environment: pip.environment, uid: settings.installerUID), logger: logger)
-        guard result.succeeded else {
-            throw PipsqueakError(.unresolvableRequirements, "cannot resolve requirements: \(Self.reason(result))",
-                                 details: ["pip_output": result.tail(30)])
-        }
-        return try Self.parseReport(staging.appendingPathComponent("report.json"))
+    /// Measured import seconds of each installed distribution of `refs` (0 where unknown).
+    public func importSeconds(_ refs: some Sequence<PackageRef>) -> [PackageRef: Double] {
+        Dictionary(refs.map { ($0, installed[$0]?.importSeconds ?? 0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    static func parseReport(_ url: URL) throws(PipsqueakError) -> [PackageRef] {
-        guard let data = try? Data(contentsOf: url),
-              let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let items = report["install"] as? [[String: Any]] else {
-            throw PipsqueakError(.unresolvableRequirements, "pip produced no resolution report")
+    public func resolve(requirements: [String]) async throws(PipsqueakError) -> [PackageRef] {
+        try await installer.resolve(requirements: requirements)
+    }
+
+    // MARK: reservations
+
+    /// Keeps `refs` from garbage collection and the budget until `release` is called with the same refs.
+    public func reserve(_ refs: [PackageRef]) {
+        for ref in refs { reserved[ref, default: 0] += 1 }
+    }
+
+    public func release(_ refs: [PackageRef]) {
+        for ref in refs {
+            guard let count = reserved[ref] else { continue }
+            reserved[ref] = count > 1 ? count - 1 : nil
         }
-        var refs: [PackageRef] = []
-        for item in items {
-            guard let metadata = item["metadata"] as? [String: Any], let name = metadata["name"] as? String,
-                  let version = metadata["version"] as? String else { continue }
-            let ref = PackageRef(name: name, version: version)
-            guard ref.isSafeForPaths else {
-                throw PipsqueakError(.unresolvableRequirements, "refusing distribution with unusual name or version: \(ref)")
-            }
-            refs.append(ref)
-        }
-        return refs.sorted()
     }
 
     // MARK: installation
@@ -143,6 +78,8 @@ public actor InstallCache {
     @discardableResult
     public func ensureInstalled(_ closure: [PackageRef], progress: @escaping @Sendable (String) -> Void = { _ in })
         async throws(PipsqueakError) -> Int {
+        reserve(closure)
+        defer { release(closure) }
         var installedNow = 0
         for (index, ref) in closure.enumerated() {
             if installed[ref] != nil {
@@ -150,16 +87,16 @@ public actor InstallCache {
                 continue
             }
             progress("installing \(ref.name) \(ref.version) (\(index + 1)/\(closure.count))")
+            if let removal = removals[ref] { await removal.value }
+            if installed[ref] != nil { continue }
             let task: Task<InstalledPackage, any Error>
             if let running = inFlight[ref] {
                 task = running
             } else {
                 stats.misses += 1
                 installedNow += 1
-                let pip = self.pip, launcher = self.launcher, logger = self.logger
-                let staging = try makeStaging(ref.name)
-                let target = directory(of: ref)
-                task = Task { try await Self.install(ref, pip: pip, staging: staging, target: target, launcher: launcher, logger: logger) }
+                let installer = self.installer
+                task = Task { () async throws -> InstalledPackage in try await installer.install(ref) }
                 inFlight[ref] = task
             }
             do {
@@ -176,51 +113,6 @@ public actor InstallCache {
         return installedNow
     }
 
-    private static func install(_ ref: PackageRef, pip: PipCommands, staging: URL, target: URL, launcher: SandboxLauncher,
-                                logger: Logger) async throws -> InstalledPackage {
-        defer { try? FileManager.default.removeItem(at: staging) }
-        // Downloading needs the index (a network only when it is remote); building and installing what was
-        // downloaded runs package code and gets no network at all.
-        let download = try await launcher.run(CommandRequest(
-            label: "download-\(ref.name)", command: pip.download(ref), binds: pip.binds(staging: staging.path), network: pip.network,
-            timeoutSeconds: 900, environment: pip.environment, uid: pip.uid), logger: logger)
-        guard download.succeeded else {
-            throw PipsqueakError(.installFailed, "\(ref) failed to download: \(reason(download))", details: ["pip_output": download.tail(30)])
-        }
-        let result = try await launcher.run(CommandRequest(
-            label: "install-\(ref.name)", command: pip.installDownloaded, binds: pip.binds(staging: staging.path), network: .none,
-            timeoutSeconds: 900, environment: pip.environment, uid: pip.uid), logger: logger)
-        guard result.succeeded else {
-            throw PipsqueakError(.installFailed, "\(ref) failed to install: \(reason(result))", details: ["pip_output": result.tail(30)])
-        }
-        let site = staging.appendingPathComponent("site")
-        let downloads = staging.appendingPathComponent("download")
-        let downloadBytes = StoreFiles.totals(of: downloads).bytes
-        try? FileManager.default.removeItem(at: downloads)
-        try? FileManager.default.removeItem(at: staging.appendingPathComponent("tmp"))
-        guard FileManager.default.fileExists(atPath: site.path) else {
-            throw PipsqueakError(.installFailed, "\(ref) installed no files")
-        }
-        let (bytes, files) = StoreFiles.totals(of: site)
-        let now = Date()
-        let package = InstalledPackage(name: ref.name, version: ref.version, downloadBytes: downloadBytes, installedBytes: bytes, files: files,
-                                       downloadSeconds: PipCommands.commandSeconds(in: download.output) ?? download.seconds,
-                                       installSeconds: PipCommands.commandSeconds(in: result.output) ?? result.seconds,
-                                       importSeconds: nil, topLevel: TopLevelNames.find(in: site),
-                                       installedAt: now, lastUsed: now)
-        do {
-            try StoreFiles.writeMeta(package, in: staging)
-        } catch {
-            throw PipsqueakError(.installFailed, "cannot record \(ref)'s metadata: \(error)")
-        }
-        try StoreFiles.sealReadOnly(staging)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try AtomicFile.rename(staging, to: target)
-        logger.info("installed package", metadata: ["package": "\(ref)", "bytes": "\(bytes)", "seconds": "\(result.seconds)"])
-        return package
-    }
-
-    /// Imports each distribution's top-level modules once in a sandbox with the closure on `sys.path`.
     private func measureImports(_ closure: [PackageRef], progress: @Sendable (String) -> Void) async throws(PipsqueakError) {
         for ref in closure where installed[ref]?.importSeconds == nil {
             guard let package = installed[ref] else { continue }
@@ -229,28 +121,9 @@ public actor InstallCache {
                 continue
             }
             progress("measuring import of \(ref.name)")
-            let binds = closure.map { SandboxCommandPaths.bind(siteDirectory(of: $0), for: $0) }
-            let script = """
-                import sys, time
-                sys.path[:0] = \(Self.pythonList(closure.map { SandboxCommandPaths.path(for: $0) }))
-                start = time.perf_counter()
-                for name in \(Self.pythonList(package.topLevel)):
-                    try:
-                        __import__(name)
-                    except Exception as error:
-                        print("import_failed", name, repr(error))
-                print("import_seconds", time.perf_counter() - start)
-                """
-            let result = try await launcher.run(CommandRequest(
-                label: "import-\(ref.name)", command: [settings.python, "-I", "-S", "-c", script], binds: binds,
-                timeoutSeconds: 120, uid: settings.installerUID &+ 1, showSystemPackages: false), logger: logger)
-            let seconds = result.output.split(separator: "\n").last { $0.hasPrefix("import_seconds ") }
-                .flatMap { Double($0.dropFirst("import_seconds ".count)) }
-            if result.output.contains("import_failed") {
-                logger.warning("import measurement failed", metadata: ["package": "\(ref)", "output": "\(result.tail(5))"])
-            }
+            let seconds = try await installer.measureImport(of: package, closure: closure)
             installed[ref]?.importSeconds = seconds ?? 0
-            if let updated = installed[ref] { try? StoreFiles.writeMeta(updated, in: directory(of: ref), sealed: true) }
+            if let updated = installed[ref] { await installer.save(updated) }
         }
     }
 
@@ -262,78 +135,35 @@ public actor InstallCache {
         for ref in closure { installed[ref]?.lastUsed = now }
     }
 
-    /// Removes distributions outside `keep`; never one in `inUse`. Returns what it removed.
-    public func collectGarbage(keep: Set<PackageRef>, inUse: Set<PackageRef>) -> [PackageRef] {
-        let victims = installed.keys.filter { !keep.contains($0) && !inUse.contains($0) && inFlight[$0] == nil }.sorted()
-        for ref in victims { remove(ref) }
+    /// Removes distributions outside `keep`; never one in `inUse`, reserved or being installed. Returns what it removed.
+    public func collectGarbage(keep: Set<PackageRef>, inUse: Set<PackageRef>) async -> [PackageRef] {
+        let victims = installed.keys.filter { !keep.contains($0) && !inUse.contains($0) && !isBusy($0) }.sorted()
+        for ref in victims { await remove(ref) }
         return victims
     }
 
     /// Removes least-recently-used distributions not in use until the store fits the disk budget.
-    public func enforceBudget(inUse: Set<PackageRef>) -> [PackageRef] {
-        guard settings.budgetBytes > 0 else { return [] }
-        let candidates = installed.values.map { (ref: $0.ref, lastUsed: $0.lastUsed, bytes: $0.installedBytes) }
-        let victims = InstallCachePolicy.evictions(candidates, inUse: inUse, budgetBytes: settings.budgetBytes)
+    public func enforceBudget(inUse: Set<PackageRef>) async -> [PackageRef] {
+        guard budgetBytes > 0 else { return [] }
+        let candidates = installed.values.filter { !isBusy($0.ref) }.map { (ref: $0.ref, lastUsed: $0.lastUsed, bytes: $0.installedBytes) }
+        let pinnedBytes = installed.values.filter { isBusy($0.ref) }.reduce(Int64(0)) { $0 + $1.installedBytes }
+        let victims = InstallCachePolicy.evictions(candidates, inUse: inUse, budgetBytes: max(0, budgetBytes - pinnedBytes))
         for ref in victims {
             stats.evictions += 1
-            remove(ref)
+            await remove(ref)
         }
         return victims
     }
 
-    private func remove(_ ref: PackageRef) {
+    private func isBusy(_ ref: PackageRef) -> Bool { inFlight[ref] != nil || reserved[ref] != nil }
+
+    private func remove(_ ref: PackageRef) async {
         guard installed.removeValue(forKey: ref) != nil else { return }
-        let directory = directory(of: ref)
-        let trash = root.appendingPathComponent(".staging").appendingPathComponent("trash-\(ref.name)-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: trash.deletingLastPathComponent(), withIntermediateDirectories: true)
-        // Rename first so a crash mid-delete never leaves a half-removed package that looks installed.
-        if (try? AtomicFile.rename(directory, to: trash)) != nil {
-            try? FileManager.default.removeItem(at: trash)
-        }
-        rmdir(directory.deletingLastPathComponent().path)
+        let installer = self.installer
+        let removal = Task { await installer.remove(ref) }
+        removals[ref] = removal
+        await removal.value
+        removals[ref] = nil
         logger.info("removed package", metadata: ["package": "\(ref)"])
-    }
-
-    private func makeStaging(_ label: String) throws(PipsqueakError) -> URL {
-        let staging = root.appendingPathComponent(".staging").appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
-        do {
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        } catch {
-            throw PipsqueakError(.internalError, "cannot create \(staging.path): \(error)")
-        }
-        let temporary = staging.appendingPathComponent("tmp")
-        do {
-            try StoreFiles.checked(chmod(root.appendingPathComponent(".staging").path, 0o711), "chmod", ".staging")
-            try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-            for path in [staging.path, temporary.path] {
-                try StoreFiles.checked(chown(path, settings.installerUID, settings.installerUID), "chown", path)
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: staging)
-            throw PipsqueakError(.internalError, "cannot prepare \(staging.path) for the installer: \(error)")
-        }
-        return staging
-    }
-
-    /// A Python list literal of plain strings.
-    static func pythonList(_ items: [String]) -> String {
-        "[" + items.map { "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'" }
-            .joined(separator: ", ") + "]"
-    }
-
-    private static func reason(_ result: CommandResult) -> String {
-        if result.timedOut { return "pip timed out" }
-        if result.outOfMemory { return "pip ran out of memory" }
-        let lines = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        let error = lines.last { $0.hasPrefix("ERROR:") || $0.hasPrefix("error:") } ?? lines.last ?? "pip failed"
-        return error + " (exit \(result.exitCode.map(String.init) ?? "?"))"
-    }
-}
-
-/// Where a package's site directory appears inside sandboxes.
-public enum SandboxCommandPaths {
-    public static func path(for ref: PackageRef) -> String { "/packages/\(ref.name)-\(ref.version)" }
-    static func bind(_ site: URL, for ref: PackageRef) -> SandboxConfiguration.Bind {
-        .init(source: site.path, target: path(for: ref))
     }
 }

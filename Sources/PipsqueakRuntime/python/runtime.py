@@ -4,6 +4,7 @@ Loads one handler once, then serves events over the runtime socket (fd 3) until 
 Frames are a 4-byte big-endian length followed by a one-byte kind and a payload:
 
   runtime -> worker  K ready {"pid"}       I init error {"type","message","traceback"}
+  worker -> runtime  G go: a forked runtime may load its handler (sent once, see zygote.py)
                      O result (JSON)       E handler error {"type","message","traceback"}
   worker -> runtime  R request: meta JSON line {"id","timeout_ms"}, "\\n", then the event JSON
 """
@@ -116,9 +117,8 @@ def serve(sock, function, wants_context, context):
         sendall(len(reply).to_bytes(4, "big") + reply)
 
 
-def main():
-    options = _parse_args(sys.argv[1:])
-    sock = socket(fileno=RUNTIME_FD)
+def run(sock, options):
+    """Loads the handler and serves events on `sock` until the worker closes it."""
     try:
         function, wants_context = load_handler(options)
     except BaseException as exc:  # noqa: BLE001 - broken handler code is reported, not fatal to the worker
@@ -127,6 +127,10 @@ def main():
     context = Context(options["name"], int(options["memory-mb"]))
     sock.sendall(_frame(b"K", _dumps({"pid": os.getpid()}).encode()))
     serve(sock, function, wants_context, context)
+
+
+def main():
+    run(socket(fileno=RUNTIME_FD), _parse_args(sys.argv[1:]))
 
 
 if __name__ == "__main__":

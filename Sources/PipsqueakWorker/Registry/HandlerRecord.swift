@@ -15,6 +15,11 @@ public struct HandlerRecord: Codable, Sendable, Equatable {
     /// The resolved closure of `requirements` (the lock): exact distributions mounted into its sandboxes.
     public var packages: [PackageRef]
 
+    /// What an instance runs: the code and the exact packages. Instances of another revision are never reused.
+    public var revision: String {
+        packages.isEmpty ? digest : digest + "+" + Array(packages.map(\.description).joined(separator: ",").utf8).sha256Hex.prefix(16)
+    }
+
     public init(name: String, digest: String, manifest: HandlerManifest, deployedAt: Date, files: Int, codeBytes: Int,
                 requirements: [String], packages: [PackageRef]) {
         self.name = name

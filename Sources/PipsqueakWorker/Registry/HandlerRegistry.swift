@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PipsqueakCore
+import PipsqueakSandbox
 import Synchronization
 
 /// Deployed handlers and their code, persisted in the state directory with atomic writes.
@@ -9,6 +10,8 @@ import Synchronization
 public final class HandlerRegistry: Sendable {
     public let stateDirectory: URL
     private let records = Mutex<[String: HandlerRecord]>([:])
+    /// Code digests held by requests in progress: their directories outlive a redeploy or delete until released.
+    private let pins = Mutex<[String: Int]>([:])
     /// Serializes deploys and deletes so records and code directories stay consistent.
     private let writeLock = Mutex<Void>(())
 
@@ -50,6 +53,27 @@ public final class HandlerRegistry: Sendable {
     public func codeDirectory(digest: String) -> URL { codeRoot.appendingPathComponent(digest) }
 
     public func record(named name: String) -> HandlerRecord? { records.withLock { $0[name] } }
+
+    /// The handler's record, with its code kept on disk until `checkin`: a request admitted before a redeploy
+    /// can always start the code it was admitted with.
+    public func checkout(_ name: String) -> HandlerRecord? {
+        writeLock.withLock { _ in
+            guard let record = record(named: name) else { return nil }
+            pins.withLock { $0[record.digest, default: 0] += 1 }
+            return record
+        }
+    }
+
+    /// Releases a `checkout`; removes the code if no record uses it and no request holds it any more.
+    public func checkin(_ record: HandlerRecord) {
+        writeLock.withLock { _ in
+            pins.withLock { pins in
+                let count = pins[record.digest, default: 1] - 1
+                pins[record.digest] = count > 0 ? count : nil
+            }
+            removeCodeIfUnused(record.digest)
+        }
+    }
 
     public func all() -> [HandlerRecord] { records.withLock { Array($0.values) }.sorted { $0.name < $1.name } }
 
@@ -143,9 +167,14 @@ public final class HandlerRegistry: Sendable {
         }
     }
 
+    /// Called with `writeLock` held. Renames the directory away at once (a redeploy of the same code then
+    /// stores it anew) and deletes it on a blocking-work thread.
     private func removeCodeIfUnused(_ digest: String) {
-        let used = records.withLock { $0.values.contains { $0.digest == digest } }
-        if !used { try? FileManager.default.removeItem(at: codeDirectory(digest: digest)) }
+        let used = records.withLock { $0.values.contains { $0.digest == digest } } || pins.withLock { $0[digest] != nil }
+        guard !used else { return }
+        let trash = codeRoot.appendingPathComponent(".trash-\(digest)-\(UInt32.random(in: 0...UInt32.max))")
+        guard rename(codeDirectory(digest: digest).path, trash.path) == 0 else { return }
+        Task { await BlockingWork.run { try? FileManager.default.removeItem(at: trash) } }
     }
 
     static let encoder: JSONEncoder = {

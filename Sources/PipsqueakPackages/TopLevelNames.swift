@@ -1,37 +1,4 @@
 import Foundation
-import PipsqueakCore
-
-/// One installed distribution and what installing it cost, stored as `meta.json` beside its files.
-public struct InstalledPackage: Codable, Sendable, Equatable {
-    public var name: String
-    public var version: String
-    public var downloadBytes: Int64
-    public var installedBytes: Int64
-    public var files: Int
-    /// Seconds `pip download` took (nil in stores written before it was measured separately).
-    public var downloadSeconds: Double?
-    /// Seconds `pip install` of the downloaded archive took.
-    public var installSeconds: Double
-    /// Seconds to import the top-level modules once, in a fresh sandboxed interpreter; nil until measured.
-    public var importSeconds: Double?
-    public var topLevel: [String]
-    public var installedAt: Date
-    public var lastUsed: Date
-
-    public var ref: PackageRef { PackageRef(name: name, version: version) }
-
-    enum CodingKeys: String, CodingKey {
-        case name, version, files
-        case downloadBytes = "download_bytes"
-        case installedBytes = "installed_bytes"
-        case downloadSeconds = "download_seconds"
-        case installSeconds = "install_seconds"
-        case importSeconds = "import_seconds"
-        case topLevel = "top_level"
-        case installedAt = "installed_at"
-        case lastUsed = "last_used"
-    }
-}
 
 /// The top-level import names of an installed tree: `top_level.txt` if the wheel has one, else from `RECORD`.
 enum TopLevelNames {

@@ -1,5 +1,5 @@
 import Foundation
-@testable import PipsqueakCache
+@testable import PipsqueakPackages
 import PipsqueakCore
 import Testing
 

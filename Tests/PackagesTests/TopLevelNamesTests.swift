@@ -1,5 +1,5 @@
 import Foundation
-@testable import PipsqueakCache
+@testable import PipsqueakPackages
 import Testing
 
 @Suite struct TopLevelNamesTests {
@@ -36,6 +36,6 @@ import Testing
 
 
 @Test func pythonListQuotesEachItem() {
-    #expect(InstallCache.pythonList(["/packages/numpy-2.0", "it's"]) == #"['/packages/numpy-2.0', 'it\'s']"#)
-    #expect(InstallCache.pythonList([]) == "[]")
+    #expect(SandboxedInstaller.pythonList(["/packages/numpy-2.0", "it's"]) == #"['/packages/numpy-2.0', 'it\'s']"#)
+    #expect(SandboxedInstaller.pythonList([]) == "[]")
 }

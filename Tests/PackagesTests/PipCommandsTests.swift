@@ -1,7 +1,7 @@
 import Foundation
 import PipsqueakCore
 import Testing
-@testable import PipsqueakCache
+@testable import PipsqueakPackages
 
 @Suite struct PipCommandsTests {
     /// The download and install scripts, run by a real shell with `true` standing in for Python, print a timing
