@@ -143,7 +143,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SandboxTests", dependencies: ["PipsqueakSandbox", "SandboxSetup"]),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: [
+                "PipsqueakSandbox", "SandboxSetup", "PipsqueakCore", "PipsqueakRuntime", "pipsqueak-sandbox",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "CacheTests", dependencies: ["PipsqueakCache", "PipsqueakCore"]),
         .testTarget(name: "PackagesTests", dependencies: ["PipsqueakPackages", "PipsqueakCore"]),
         .testTarget(name: "CLITests", dependencies: ["PipsqueakCLI", "PipsqueakCore"]),

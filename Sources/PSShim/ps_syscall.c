@@ -109,3 +109,5 @@ long ps_recv_fds(int socket, void *bytes, unsigned long capacity, int *fds, int 
     }
     return received;
 }
+
+int ps_pidfd_send_signal(int pidfd, int signal) { return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0); }

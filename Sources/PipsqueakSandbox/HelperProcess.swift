@@ -101,7 +101,7 @@ enum HelperProcess {
         String(decoding: CgroupFile.readAll(fd), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private static func openLog(_ path: String) -> Int32 {
+    static func openLog(_ path: String) -> Int32 {
         let directory = (path as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64, size > maxLogBytes {

@@ -42,10 +42,11 @@ public final class Sandbox: Sendable {
     }
 
     /// Waits for the runtime's ready frame; a handler that fails to load is reported as `handlerError`.
-    func waitUntilReady(timeoutSeconds: Double) async throws(PipsqueakError) {
+    /// A runtime forked from a zygote first needs the go-ahead (`G`), once it is in its cgroup.
+    func waitUntilReady(timeoutSeconds: Double, sendingGo: Bool = false) async throws(PipsqueakError) {
         let frame: ByteBuffer
         do {
-            frame = try await channel.call(nil, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
+            frame = try await channel.call(sendingGo ? ByteBuffer(string: "G") : nil, timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
         } catch RuntimeChannel.Failure.timedOut {
             throw PipsqueakError(.timeout, "handler \(handler) did not finish loading within \(timeoutSeconds) s")
         } catch {

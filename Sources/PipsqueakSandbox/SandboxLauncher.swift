@@ -44,7 +44,7 @@ public final class SandboxLauncher: Sendable {
     public static let codeInSandbox = "/handler"
 
     public let configuration: Configuration
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     let base: (binds: [SandboxConfiguration.Bind], links: [SandboxConfiguration.Link], masks: [String])
     let counter = Counter()
 

@@ -45,7 +45,12 @@ public struct RootFilesystem {
 
     /// Mounts `/proc` for the current pid namespace and pivots into the tree. Runs as pid 1 of the sandbox's pid
     /// namespace, in the sandbox's mount namespace (a copy of the one `prepareTree` ran in).
-    public func enter() throws(SetupError) {
+    ///
+    /// In a mount namespace owned by a user namespace, the mounts copied from `prepareTree`'s namespace are locked
+    /// and `pivot_root` refuses a locked new root; `rebind` first binds the tree onto itself, which makes a root
+    /// mount of this namespace (its copied children stay locked beneath it, as they should).
+    public func enter(rebind: Bool = false) throws(SetupError) {
+        if rebind { try check(mount(root, root, nil, UInt(MS_BIND | MS_REC), nil), "bind the root onto itself") }
         try check(mount("proc", root + "/proc", "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil), "mount /proc")
         try pivot()
     }
@@ -107,7 +112,7 @@ public struct RootFilesystem {
         try check(ps_pivot_root(".", "."), "pivot_root")
         try check(umount2(".", Int32(MNT_DETACH)), "detach old root")
         try check(chdir("/"), "chdir /")
-        try check(mount(nil, "/", nil, UInt(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV), nil), "remount / read-only")
+        try check(mount(nil, "/", nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), nil), "remount / read-only")
         try check(sethostname(config.hostname, config.hostname.utf8.count), "sethostname")
     }
 

@@ -62,9 +62,13 @@ enum UserNamespaceSandbox {
             close(toChild[1])
             close(toParent[0])
             if ps_unshare(PS_CLONE_NEWUSER) != 0 { SandboxHelper.fail("\(SetupError("unshare user namespace"))") }
+            // Our /proc files belong to host root unless we are dumpable, and the parent, root of a zygote's user
+            // namespace, could then not write our maps. Dumpable only until they are written.
+            _ = ps_prctl(PS_PR_SET_DUMPABLE, 1, 0, 0, 0)
             var byte: UInt8 = 1
             _ = write(toParent[1], &byte, 1)
             guard read(toChild[0], &byte, 1) == 1 else { _exit(1) }
+            _ = ps_prctl(PS_PR_SET_DUMPABLE, 0, 0, 0, 0)
             close(toChild[0])
             close(toParent[1])
             do {
@@ -111,7 +115,7 @@ enum UserNamespaceSandbox {
         _ = ps_prctl(PS_PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         SandboxHelper.bringUpLoopback()
         do {
-            try RootFilesystem(config: config).enter()
+            try RootFilesystem(config: config).enter(rebind: true)
             try reportNamespaces()
         } catch {
             SandboxHelper.fail("\(error)")
@@ -154,7 +158,7 @@ enum UserNamespaceSandbox {
             if fd < 0 { throw SetupError("open /proc/self/ns/\(name)") }
             fds.append(fd)
         }
-        var message = Array("namespaces".utf8)
+        var message = Array(#"{"namespaces":6}"#.utf8)
         let sent = message.withUnsafeMutableBytes { bytes in
             ps_send_fds(reportFD, bytes.baseAddress, UInt(bytes.count), fds, Int32(fds.count))
         }

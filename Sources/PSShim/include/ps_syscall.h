@@ -45,6 +45,9 @@ long ps_recv_fds(int socket, void *bytes, unsigned long capacity, int *fds, int 
 /// A device number from its major and minor parts (glibc's makedev is a macro Swift cannot call).
 unsigned long ps_makedev(unsigned int major, unsigned int minor);
 
+/// Sends a signal to the process a pidfd refers to (never to a recycled pid).
+int ps_pidfd_send_signal(int pidfd, int signal);
+
 /// pipe2 with O_CLOEXEC, so a concurrently spawned process never inherits the pipe.
 int ps_pipe_cloexec(int fds[2]);
 
