@@ -5,7 +5,7 @@ public struct PipsqueakCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pipsqueak",
         abstract: "A serverless platform for Python handlers that knows which packages each handler needs.",
-        subcommands: [WorkerCommand.self, DeployCommand.self, InvokeCommand.self, ListCommand.self,
+        subcommands: [WorkerCommand.self, DeployCommand.self, InvokeCommand.self, ListCommand.self, ZygotesCommand.self,
                       RemoveCommand.self, StatusCommand.self, PackagesCommand.self, BenchCommand.self])
 
     public init() {}

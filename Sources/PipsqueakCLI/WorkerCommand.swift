@@ -21,6 +21,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "State directory (default ./.pipsqueak).") var stateDir: String?
     @Option(help: "Handler cache budget in MiB; 0 disables the tier (default 512).") var handlerCacheMb: Int?
     @Option(help: "Import cache budget in MiB; 0 disables the tier (default 256).") var importCacheMb: Int?
+    @Option(help: "Zygotes to keep from the start, as package sets: 'numpy;numpy,pandas' (default none).") var importCacheTree: String?
+    @Option(help: "Packages a zygote may hold for handlers without them: 'six,numpy==2.4.6' (default none).") var vettedPackages: String?
+    @Option(help: "Handler sandboxes kept prepared for forks from zygotes (default 64).") var preparedSandboxes: Int?
+    @Option(help: "Memory limit of each zygote in MiB (default 1024).") var zygoteMemoryMb: Int?
     @Option(help: "Package index URL (default https://pypi.org/simple).") var indexUrl: String?
     @Option(help: "Local directory of wheels and sdists pip may install from.") var findLinks: String?
     @Option(name: .customLong("trusted-host"), help: "Index host pip may use over plain HTTP (repeatable).") var trustedHosts: [String] = []
@@ -59,6 +63,11 @@ struct WorkerCommand: AsyncParsableCommand {
         apply(tmpMb, \.tmpMB); apply(pidsMax, \.pidsMax); apply(cpuCores, \.cpuCores); apply(cgroupVersion, \.cgroupVersion)
         apply(sandboxUidBase, \.sandboxUIDBase); apply(logLevel, \.logLevel)
         if !trustedHosts.isEmpty { resolved.trustedHosts = trustedHosts }
+        if let importCacheTree {
+            resolved.importCacheTree = importCacheTree.split(separator: ";").map { $0.split(separator: ",").map(String.init) }
+        }
+        if let vettedPackages { resolved.vettedPackages = vettedPackages.split(separator: ",").map(String.init) }
+        apply(preparedSandboxes, \.preparedSandboxes); apply(zygoteMemoryMb, \.zygoteMemoryMB)
         if allowHostNetwork { resolved.allowHostNetwork = true }
         try resolved.validate()
         return resolved

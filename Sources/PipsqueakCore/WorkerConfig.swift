@@ -9,8 +9,17 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
     public var stateDir = "./.pipsqueak"
     /// Budget of the handler cache (paused sandboxes), from cgroup memory usage; 0 disables the tier.
     public var handlerCacheMB = 512
-    /// Budget of the import cache (zygote tree); 0 disables the tier.
+    /// Budget of the import cache (zygote tree), from the zygotes' cgroup memory; 0 disables the tier.
     public var importCacheMB = 256
+    /// Zygotes to create at start and never evict: package sets by name, such as `[["numpy"], ["numpy", "pandas"]]`.
+    /// Each set's packages (and their dependencies) are resolved and installed as a handler's would be.
+    public var importCacheTree: [[String]] = []
+    /// Packages (`name` or `name==version`) a zygote may hold even for handlers that do not depend on them.
+    public var vettedPackages: [String] = []
+    /// Handler sandboxes kept prepared inside zygotes' user namespaces, so a cold start only forks and joins.
+    public var preparedSandboxes = 64
+    /// Memory limit of each zygote.
+    public var zygoteMemoryMB = 1024
     /// Package index for installs.
     public var indexURL = "https://pypi.org/simple"
     /// A local directory of wheels and sdists pip may also install from.
@@ -51,6 +60,10 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         case stateDir = "state_dir"
         case handlerCacheMB = "handler_cache_mb"
         case importCacheMB = "import_cache_mb"
+        case importCacheTree = "import_cache_tree"
+        case vettedPackages = "vetted_packages"
+        case preparedSandboxes = "prepared_sandboxes"
+        case zygoteMemoryMB = "zygote_memory_mb"
         case indexURL = "index_url"
         case findLinks = "find_links"
         case trustedHosts = "trusted_hosts"
@@ -81,6 +94,8 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         }
         try read(.host, \.host); try read(.port, \.port); try read(.stateDir, \.stateDir)
         try read(.handlerCacheMB, \.handlerCacheMB); try read(.importCacheMB, \.importCacheMB)
+        try read(.importCacheTree, \.importCacheTree); try read(.vettedPackages, \.vettedPackages)
+        try read(.preparedSandboxes, \.preparedSandboxes); try read(.zygoteMemoryMB, \.zygoteMemoryMB)
         try read(.indexURL, \.indexURL); try read(.freezeAfterMS, \.freezeAfterMS)
         try read(.findLinks, \.findLinks); try read(.installCacheMB, \.installCacheMB)
         try read(.trustedHosts, \.trustedHosts); try read(.allowHostNetwork, \.allowHostNetwork)
@@ -131,6 +146,10 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         return try parse(yaml: text)
     }
 
+    static func isValidPackageName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 200 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+    }
+
     /// A host name, IPv4 address or bracketed IPv6 address, optionally with `:port`.
     static func isValidHost(_ text: String) -> Bool {
         !text.isEmpty && text.count <= 255 && !text.hasPrefix("-")
@@ -145,6 +164,15 @@ public struct WorkerConfig: Codable, Equatable, Sendable {
         try require(handlerCacheMB >= 0, "handler_cache_mb must be >= 0")
         try require(importCacheMB >= 0, "import_cache_mb must be >= 0")
         try require(installCacheMB >= 0, "install_cache_mb must be >= 0")
+        try require(importCacheTree.allSatisfy { !$0.isEmpty && $0.allSatisfy(Self.isValidPackageName) },
+                    "import_cache_tree must be a list of non-empty lists of package names")
+        try require(vettedPackages.allSatisfy { entry in
+            let parts = entry.components(separatedBy: "==")
+            return (parts.count == 1 || parts.count == 2) && Self.isValidPackageName(parts[0]) && parts.allSatisfy { !$0.isEmpty }
+        }, "vetted_packages entries must be name or name==version")
+        try require(preparedSandboxes >= 0, "prepared_sandboxes must be >= 0")
+        try require(zygoteMemoryMB >= 64, "zygote_memory_mb must be >= 64")
+        try require(sandboxUIDBase + 60_000 <= 1 << 20, "sandbox_uid_base must be at most \((1 << 20) - 60_000)")
         try require(findLinks.isEmpty || findLinks.hasPrefix("/"), "find_links must be an absolute directory path")
         try require(["http://", "https://", "file:///"].contains { indexURL.hasPrefix($0) }, "index_url must be an http(s) or file:/// URL")
         try require(trustedHosts.allSatisfy(Self.isValidHost), "trusted_hosts must be host names or host:port")

@@ -55,7 +55,7 @@ extension SandboxLauncher {
     public func run(_ request: CommandRequest, logger: Logger) async throws(PipsqueakError) -> CommandResult {
         try checkNetwork(request.network)
         let id = "\(Self.label(request.label))-\(counter.next())"
-        let rootDirectory = "\(configuration.stateDirectory)/sandboxes/\(id)"
+        let rootDirectory = "\(configuration.sandboxesDirectory)/\(id)"
         let cgroup = configuration.hierarchy.cgroup(named: id)
         let logPath = "\(configuration.stateDirectory)/logs/commands/\(id).log"
         do {

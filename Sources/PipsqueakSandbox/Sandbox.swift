@@ -18,6 +18,12 @@ public final class Sandbox: Sendable {
         var exitCode: Int32?
         var destroyed = false
         var origin = StartKind.fresh
+        var destroyHooks: [@Sendable () async -> Void] = []
+    }
+
+    /// Runs `hook` once the sandbox is destroyed (the import cache counts instances forked from each zygote).
+    public func onDestroy(_ hook: @escaping @Sendable () async -> Void) {
+        state.withLock { $0.destroyHooks.append(hook) }
     }
 
     /// How this instance came to be (`fresh`, `import`, or `install` when packages were installed first).
@@ -28,11 +34,15 @@ public final class Sandbox: Sendable {
 
     /// Distributions mounted into this sandbox; never removed from the store while it lives.
     public let packages: [PackageRef]
+    /// Whether the runtime was forked from a zygote: then the zygote reaps it and reports its exit status in an
+    /// `X` frame, and the helper process lives until the sandbox is destroyed.
+    let forked: Bool
 
     init(id: String, handler: String, cgroup: Cgroup, helperPID: pid_t, statusPipe: Int32, channel: RuntimeChannel,
-         rootDirectory: String, packages: [PackageRef] = []) {
+         rootDirectory: String, packages: [PackageRef] = [], forked: Bool = false) {
         self.id = id
         self.packages = packages
+        self.forked = forked
         self.handler = handler
         self.cgroup = cgroup
         self.helperPID = helperPID
@@ -55,6 +65,8 @@ public final class Sandbox: Sendable {
         switch frame.getInteger(at: frame.readerIndex, as: UInt8.self) {
         case UInt8(ascii: "K"):
             return
+        case UInt8(ascii: "X"):
+            throw await deathError(during: "start", reported: Self.exitStatus(frame))
         case UInt8(ascii: "I"):
             let failure = Self.decodeFailure(frame)
             throw PipsqueakError(.handlerError, "handler \(handler) failed to load: \(failure.type): \(failure.message)",
@@ -87,6 +99,8 @@ public final class Sandbox: Sendable {
             return .result(Array(payload.readableBytesView))
         case UInt8(ascii: "E"):
             return .raised(Self.decodeFailure(reply))
+        case UInt8(ascii: "X"):
+            throw await deathError(during: "invocation", reported: Self.exitStatus(reply))
         default:
             throw PipsqueakError(.badResponse, "runtime sent an unexpected frame")
         }
@@ -118,6 +132,7 @@ public final class Sandbox: Sendable {
         await BlockingWork.run { try? cgroup.remove() }
         close(statusPipe)
         rmdir(rootDirectory)
+        for hook in state.withLock({ $0.destroyHooks }) { await hook() }
     }
 
     private func exitCode() async -> Int32? {
@@ -128,9 +143,10 @@ public final class Sandbox: Sendable {
     }
 
     /// Explains why the runtime went away: setup failure, OOM kill, or a crash.
-    private func deathError(during phase: String) async -> PipsqueakError {
-        let code = await exitCode()
-        let status = HelperProcess.readStatus(statusPipe)
+    private func deathError(during phase: String, reported: Int32? = nil) async -> PipsqueakError {
+        // A forked runtime's helper outlives it (it holds the sandbox); its zygote reports the status instead.
+        let code = forked ? reported : await exitCode()
+        let status = forked ? "" : HelperProcess.readStatus(statusPipe)
         if cgroup.oomKills() > 0 {
             return PipsqueakError(.outOfMemory, "handler \(handler) ran out of memory during \(phase) and was killed (memory limit reached)")
         }
@@ -139,6 +155,14 @@ public final class Sandbox: Sendable {
         }
         let how = code.map { $0 > 128 ? "was killed by signal \($0 - 128)" : "exited with status \($0)" } ?? "vanished"
         return PipsqueakError(.handlerCrashed, "handler \(handler) process \(how) during \(phase)")
+    }
+
+    /// The status in a zygote's `X` frame.
+    static func exitStatus(_ frame: ByteBuffer) -> Int32? {
+        var payload = frame
+        payload.moveReaderIndex(forwardBy: 1)
+        let object = try? JSONSerialization.jsonObject(with: Data(payload.readableBytesView)) as? [String: Any]
+        return (object?["status"] as? Int).flatMap { Int32(exactly: $0) }
     }
 
     static func decodeFailure(_ frame: ByteBuffer) -> HandlerFailure {

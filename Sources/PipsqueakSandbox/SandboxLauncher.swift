@@ -22,10 +22,14 @@ public final class SandboxLauncher: Sendable {
         public var uidBase: Int
         /// Whether sandboxes asking for an `outbound` network can get one.
         public var outbound: OutboundNetworkSupport
+        /// Where sandboxes' (empty) root mount points are made. Every directory on the way must be traversable
+        /// by others: a zygote's user namespace maps no host user, and its pid 1 reaches its root by this path.
+        public var sandboxesDirectory: String
 
         public init(helperPath: String, python: String, runtimeScript: String, stateDirectory: String, rootfs: String,
                     hierarchy: CgroupHierarchy, tmpMB: Int, pidsMax: Int, cpuCores: Double, uidBase: Int,
-                    outbound: OutboundNetworkSupport = .unavailable("outbound networking was not set up")) {
+                    outbound: OutboundNetworkSupport = .unavailable("outbound networking was not set up"), sandboxesDirectory: String? = nil) {
+            self.sandboxesDirectory = sandboxesDirectory ?? "\(stateDirectory)/sandboxes"
             self.helperPath = helperPath
             self.python = python
             self.runtimeScript = runtimeScript
@@ -125,7 +129,7 @@ public final class SandboxLauncher: Sendable {
     public func launch(_ request: SandboxRequest, logger: Logger) async throws(PipsqueakError) -> Sandbox {
         try checkNetwork(request.network)
         let id = "\(request.handler)-\(counter.next())"
-        let rootDirectory = "\(configuration.stateDirectory)/sandboxes/\(id)"
+        let rootDirectory = "\(configuration.sandboxesDirectory)/\(id)"
         let cgroup = configuration.hierarchy.cgroup(named: id)
         let limits = CgroupLimits(memoryBytes: Int64(request.memoryMB) << 20, pidsMax: configuration.pidsMax,
                                   cpuCores: configuration.cpuCores)

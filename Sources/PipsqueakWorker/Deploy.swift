@@ -40,7 +40,11 @@ extension Worker {
         }
         await installCache.release(packages)
         let (record, changed) = try committed.get()
-        if changed { await cache.invalidate(handler: name.value, currentDigest: record.revision) }
+        if changed {
+            await cache.invalidate(handler: name.value, currentDigest: record.revision)
+            await preparedPool.drop { $0.handler == name.value && $0.revision != record.revision }
+        }
+        prepareAhead(record, logger: logger)
         metrics.deploys.increment()
         logger.info("deployed handler", metadata: ["handler": "\(name)", "digest": "\(record.digest.prefix(12))"])
         return record
@@ -50,6 +54,7 @@ extension Worker {
     public func delete(name: HandlerName, logger: Logger) async throws(PipsqueakError) {
         try registry.delete(name: name.value)
         await cache.invalidate(handler: name.value)
+        await preparedPool.drop { $0.handler == name.value }
         logger.info("deleted handler", metadata: ["handler": "\(name)"])
     }
 

@@ -20,6 +20,11 @@ public final class Worker: Sendable {
     public let registry: HandlerRegistry
     /// Tier 1: live and paused instances.
     public let cache: HandlerCache<Sandbox>
+    /// Tier 2: the zygote tree; nil when `import_cache_mb` is 0.
+    let importCache: ImportCache<SandboxZygotes>?
+    /// Handler sandboxes prepared inside zygotes, ahead of cold starts.
+    let preparedPool: PreparedPool
+    let zygoteEvents = ZygoteEvents()
     /// Tier 3: installed distributions.
     public let installCache: InstallCache
     public let installer: SandboxedInstaller
@@ -32,6 +37,8 @@ public final class Worker: Sendable {
     public let firewall: SandboxFirewall
     let logger: Logger
     let startedAt = Date()
+    /// `/run/pipsqueak/<state id>/sandboxes`: the sandboxes' root mount points.
+    let sandboxesDirectory: String
 
     /// slirp4netns runs as `sandbox_uid_base` + this; handler uids stay below `sandbox_uid_base` + 60000.
     static let networkUIDOffset = 60_010
@@ -61,9 +68,14 @@ public final class Worker: Sendable {
         hierarchy = CgroupHierarchy(version: version, parent: "pipsqueak/\(stateID)")
         try hierarchy.prepare()
         let stale = hierarchy.removeAll()
-        let sandboxes = state.appendingPathComponent("sandboxes")
+        // Sandbox root mount points live outside the private state directory, on a path others may traverse
+        // (but not list): zygotes' pid 1s, root of user namespaces that map no host user, resolve it.
+        let sandboxes = URL(fileURLWithPath: "/run/pipsqueak/\(stateID)/sandboxes")
         try? manager.removeItem(at: sandboxes)
+        try? manager.removeItem(at: state.appendingPathComponent("sandboxes"))
         try manager.createDirectory(at: sandboxes, withIntermediateDirectories: true)
+        for path in ["/run/pipsqueak", "/run/pipsqueak/\(stateID)", sandboxes.path] { chmod(path, 0o711) }
+        sandboxesDirectory = sandboxes.path
         if stale > 0 { logger.notice("removed sandboxes left by a previous worker", metadata: ["count": "\(stale)"]) }
 
         firewall = SandboxFirewall(table: "pipsqueak_\(stateID)", uid: UInt32(config.sandboxUIDBase + Self.networkUIDOffset))
@@ -79,7 +91,8 @@ public final class Worker: Sendable {
             configuration: .init(helperPath: config.sandboxHelper.isEmpty ? SandboxLauncher.helperNextToExecutable() : config.sandboxHelper,
                                  python: config.python, runtimeScript: runtimeDirectory.appendingPathComponent(PythonRuntime.runtimeFile).path,
                                  stateDirectory: state.path, rootfs: config.rootfs, hierarchy: hierarchy, tmpMB: config.tmpMB,
-                                 pidsMax: config.pidsMax, cpuCores: config.cpuCores, uidBase: config.sandboxUIDBase, outbound: outbound),
+                                 pidsMax: config.pidsMax, cpuCores: config.cpuCores, uidBase: config.sandboxUIDBase, outbound: outbound,
+                                 sandboxesDirectory: sandboxes.path),
             group: group)
         installer = SandboxedInstaller(
             root: state.appendingPathComponent("packages"),
@@ -87,7 +100,25 @@ public final class Worker: Sendable {
                             installerUID: UInt32(config.sandboxUIDBase + Self.installerUIDOffset)),
             launcher: launcher, logger: logger)
         installCache = try await InstallCache(installer: installer, budgetBytes: Int64(config.installCacheMB) << 20, logger: logger)
+        let pool = PreparedPool(capacity: config.preparedSandboxes)
+        preparedPool = pool
+        if config.importCacheMB > 0 {
+            let events = zygoteEvents
+            let zygotes = SandboxZygotes(launcher: launcher, installer: installer, memoryMB: config.zygoteMemoryMB, logger: logger) { zygote in
+                Task { await pool.drop { $0.zygote == ObjectIdentifier(zygote) } }
+            }
+            importCache = ImportCache(mechanism: zygotes,
+                                      settings: .init(budgetBytes: Int64(config.importCacheMB) << 20,
+                                                      vetted: VettedPackages(entries: config.vettedPackages)),
+                                      logger: logger) { id in events.created(id) }
+        } else {
+            importCache = nil
+        }
         metrics = WorkerMetrics()
+        zygoteEvents.set { [weak self] id in
+            guard let self else { return }
+            Task { await self.zygoteCreated(id) }
+        }
         logger.info("worker ready", metadata: ["state": "\(state.path)", "cgroups": "\(version.rawValue)",
                                               "handlers": "\(registry.all().count)"])
     }
@@ -100,7 +131,7 @@ public final class Worker: Sendable {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [CacheUpkeepService(worker: self), app],
+            services: [CacheUpkeepService(worker: self), ImportCacheService(worker: self), app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -109,33 +140,39 @@ public final class Worker: Sendable {
     /// Stops every instance and removes the worker's cgroups and firewall rules.
     public func shutdown() async {
         await cache.shutdown()
+        await preparedPool.shutdown()
+        await importCache?.shutdown()
         hierarchy.removeAll()
         hierarchy.removeParent()
         firewall.remove()
+        try? FileManager.default.removeItem(atPath: (sandboxesDirectory as NSString).deletingLastPathComponent)
+        rmdir("/run/pipsqueak")
         logger.info("worker stopped; all sandboxes removed")
     }
 
     func status() async -> WorkerStatus {
         let stats = await cache.snapshot()
         let packages = await installCache.snapshot()
+        let zygotes = await importCache?.snapshot() ?? ImportCache<SandboxZygotes>.Stats()
         return WorkerStatus(
             handlers: registry.all().count,
             tiers: [
                 "handler_cache": .init(enabled: config.handlerCacheMB > 0, hits: stats.hits, misses: stats.misses,
                                        evictions: stats.evictions, budgetMB: config.handlerCacheMB),
-                "import_cache": .init(enabled: false, hits: 0, misses: 0, evictions: 0, budgetMB: config.importCacheMB),
+                "import_cache": .init(enabled: importCache != nil, hits: zygotes.hits, misses: zygotes.misses, evictions: zygotes.evictions,
+                                      budgetMB: config.importCacheMB),
                 "install_cache": .init(enabled: true, hits: packages.hits, misses: packages.misses, evictions: packages.evictions,
                                        budgetMB: config.installCacheMB),
             ],
             instances: .init(live: stats.busy + stats.idle, busy: stats.busy, idle: stats.idle, paused: stats.paused,
                              starting: stats.starting, queued: stats.queued),
             memoryBytes: stats.memoryBytes, rejected: stats.rejected, cgroupVersion: hierarchy.version.rawValue,
-            uptimeSeconds: Date().timeIntervalSince(startedAt))
+            uptimeSeconds: Date().timeIntervalSince(startedAt), zygotes: await zygoteStatus())
     }
 
     /// Distributions mounted by live or paused instances; these are never removed.
     func packagesInUse() async -> Set<PackageRef> {
-        Set(await cache.instances().flatMap(\.packages))
+        Set(await cache.instances().flatMap(\.packages)).union(await importCache?.packagesInUse() ?? [])
     }
 }
 

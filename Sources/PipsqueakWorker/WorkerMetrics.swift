@@ -11,6 +11,14 @@ public final class WorkerMetrics: Sendable {
     let instances: CoreMetrics.Gauge
     let pausedInstances: CoreMetrics.Gauge
     let memoryBytes: CoreMetrics.Gauge
+    let zygotes: CoreMetrics.Gauge
+    let zygoteMemoryBytes: CoreMetrics.Gauge
+    let importHits: CoreMetrics.Counter
+    let importMisses: CoreMetrics.Counter
+    let importForks: CoreMetrics.Counter
+    let importEvictions: CoreMetrics.Counter
+    /// The import cache's counters as last exported, so each upkeep adds only what changed.
+    private let exported = Mutex<(hits: Int, misses: Int, forks: Int, evictions: Int)>((0, 0, 0, 0))
     /// One counter per (start tier, outcome), made on first use: no registry lookup per request.
     private let invocations = Mutex<[String: CoreMetrics.Counter]>([:])
 
@@ -26,6 +34,24 @@ public final class WorkerMetrics: Sendable {
         instances = CoreMetrics.Gauge(label: "pipsqueak_instances", factory: factory)
         pausedInstances = CoreMetrics.Gauge(label: "pipsqueak_paused_instances", factory: factory)
         memoryBytes = CoreMetrics.Gauge(label: "pipsqueak_instance_memory_bytes", factory: factory)
+        zygotes = CoreMetrics.Gauge(label: "pipsqueak_zygotes", factory: factory)
+        zygoteMemoryBytes = CoreMetrics.Gauge(label: "pipsqueak_zygote_memory_bytes", factory: factory)
+        importHits = CoreMetrics.Counter(label: "pipsqueak_import_cache_hits_total", factory: factory)
+        importMisses = CoreMetrics.Counter(label: "pipsqueak_import_cache_misses_total", factory: factory)
+        importForks = CoreMetrics.Counter(label: "pipsqueak_import_cache_forks_total", factory: factory)
+        importEvictions = CoreMetrics.Counter(label: "pipsqueak_import_cache_evictions_total", factory: factory)
+    }
+
+    /// Exports the import cache's cumulative counts as counter increments.
+    func recordImportCache(hits: Int, misses: Int, forks: Int, evictions: Int) {
+        let previous = exported.withLock { last in
+            defer { last = (hits, misses, forks, evictions) }
+            return last
+        }
+        if hits > previous.hits { importHits.increment(by: hits - previous.hits) }
+        if misses > previous.misses { importMisses.increment(by: misses - previous.misses) }
+        if forks > previous.forks { importForks.increment(by: forks - previous.forks) }
+        if evictions > previous.evictions { importEvictions.increment(by: evictions - previous.evictions) }
     }
 
     /// Counts one invocation by start tier and outcome, and records its duration.

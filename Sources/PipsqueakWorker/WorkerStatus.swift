@@ -31,9 +31,11 @@ public struct WorkerStatus: Codable, Sendable {
     public var rejected: Int
     public var cgroupVersion: String
     public var uptimeSeconds: Double
+    /// The import cache's zygote tree.
+    public var zygotes: [ZygoteStatus] = []
 
     enum CodingKeys: String, CodingKey {
-        case handlers, tiers, instances, rejected
+        case handlers, tiers, instances, rejected, zygotes
         case memoryBytes = "memory_bytes"
         case cgroupVersion = "cgroup_version"
         case uptimeSeconds = "uptime_s"

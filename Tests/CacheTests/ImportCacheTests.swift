@@ -62,7 +62,7 @@ final class FakeZygotes: ZygoteMechanism {
     }
 
     func waitForZygote(_ cache: ImportCache<FakeZygotes>, holding set: Set<PackageRef>) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(60)
         while await !cache.tree().contains(where: { Set($0.packages) == set && $0.alive }) {
             if ContinuousClock.now > deadline { throw PipsqueakError(.timeout, "no zygote for \(set)") }
             try await Task.sleep(for: .milliseconds(5))

@@ -8,17 +8,29 @@ final class FixtureIndex: Sendable {
     let directory: URL
     /// A host path the malicious build script tries to write.
     let hostMarker: URL
+    /// A world-readable host file outside /tmp that package code in a zygote tries to read.
+    let hostSecret: URL
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipsqueak-index-\(UUID().uuidString.prefix(8))")
         hostMarker = directory.appendingPathComponent("evil-was-here")
+        hostSecret = URL(fileURLWithPath: "/var/lib/pipsqueak-tests/\(UUID().uuidString.prefix(8))/secret.txt")
+        try FileManager.default.createDirectory(at: hostSecret.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        try "host secret".write(to: hostSecret, atomically: true, encoding: .utf8)
+        chmod(hostSecret.path, 0o644)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/make_index.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script.path, directory.path, hostMarker.path]
+        process.arguments = [script.path, directory.path, hostMarker.path, hostSecret.path]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw WorkerTestError("make_index.py failed") }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: hostSecret.deletingLastPathComponent())
+        try? FileManager.default.removeItem(at: directory)
     }
 
     var workerArguments: [String] {

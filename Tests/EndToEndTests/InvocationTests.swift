@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized, .enabled(if: isRoot, rootOnlyReason))
 struct InvocationTests {
     @Test func secondInvocationIsWarmAndPausedInstancesThaw() async throws {
-        let worker = try WorkerProcess(arguments: ["--freeze-after-ms", "100"])
+        let worker = try WorkerProcess(arguments: ["--freeze-after-ms", "100", "--import-cache-mb", "0"])
         defer { worker.stop() }
         let deployed = try await worker.deploy("hello", ["f.py": Handlers.echo])
         #expect(deployed.status == 201)
@@ -28,7 +28,7 @@ struct InvocationTests {
     }
 
     @Test func disabledHandlerCacheStartsFreshEveryTime() async throws {
-        let worker = try WorkerProcess(arguments: ["--handler-cache-mb", "0"])
+        let worker = try WorkerProcess(arguments: ["--handler-cache-mb", "0", "--import-cache-mb", "0"])
         defer { worker.stop() }
         try await worker.deploy("hello", ["f.py": Handlers.echo])
         #expect(try await worker.invoke("hello").start == "fresh")
@@ -36,7 +36,7 @@ struct InvocationTests {
     }
 
     @Test func smallMemoryBudgetEvictsLeastRecentlyUsedInstances() async throws {
-        let worker = try WorkerProcess(arguments: ["--handler-cache-mb", "20"])
+        let worker = try WorkerProcess(arguments: ["--handler-cache-mb", "20", "--import-cache-mb", "0"])
         defer { worker.stop() }
         // Each instance keeps 12 MiB alive, so only one fits the 20 MiB budget.
         let hoarder = "BALLAST = bytearray(12 << 20)\nfor i in range(0, len(BALLAST), 4096):\n    BALLAST[i] = 1\ndef f(e):\n    return len(BALLAST)\n"
@@ -132,7 +132,7 @@ struct InvocationTests {
     }
 
     @Test func redeployReplacesCodeAndNeverReusesOldInstances() async throws {
-        let worker = try WorkerProcess()
+        let worker = try WorkerProcess(arguments: ["--import-cache-mb", "0"])
         defer { worker.stop() }
         try await worker.deploy("v", ["f.py": "def f(e):\n    return 1\n"])
         #expect(try await worker.invoke("v").text == "1")
@@ -164,7 +164,7 @@ struct InvocationTests {
     }
 
     @Test func listingAndStatusAndMetrics() async throws {
-        let worker = try WorkerProcess()
+        let worker = try WorkerProcess(arguments: ["--import-cache-mb", "0"])
         defer { worker.stop() }
         try await worker.deploy("a", ["f.py": Handlers.echo])
         try await worker.deploy("b", ["f.py": Handlers.echo])

@@ -5,7 +5,7 @@ import Testing
 @Suite(.serialized, .enabled(if: isRoot, rootOnlyReason))
 struct IsolationTests {
     @Test func probeSeesOnlyItsOwnSandbox() async throws {
-        let worker = try WorkerProcess()
+        let worker = try WorkerProcess(arguments: ["--import-cache-mb", "0"])
         defer { worker.stop() }
         try #require(try await worker.deploy("victim", ["f.py": Handlers.echo, "secret.txt": "victim secret"]).status == 201)
         try #require(try await worker.deploy("probe", ["f.py": Handlers.probe]).status == 201)
@@ -17,7 +17,12 @@ struct IsolationTests {
         ]
         let reply = try await worker.invoke("probe", String(decoding: try JSONSerialization.data(withJSONObject: event), as: UTF8.self))
         try #require(reply.status == 200, "\(reply.text)")
-        let result = reply.json
+        #expect(reply.start == "fresh")
+        Self.expectIsolated(reply.json, worker: worker)
+    }
+
+    /// Every property the probe reports, for an instance of any tier.
+    static func expectIsolated(_ result: [String: Any], worker: WorkerProcess) {
         #expect((result["uid"] as? Int ?? 0) >= 100_000)
         #expect(result["read_root_home"] as? String != "allowed")
         #expect(result["read_state_dir"] as? String == "FileNotFoundError")

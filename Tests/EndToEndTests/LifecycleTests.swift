@@ -21,13 +21,13 @@ struct LifecycleTests {
     }
 
     @Test func restartAfterCrashKeepsHandlersAndRemovesStaleSandboxes() async throws {
-        let crashed = try WorkerProcess()
+        let crashed = try WorkerProcess(arguments: ["--import-cache-mb", "0"])
         try await crashed.deploy("keep", ["f.py": Handlers.echo])
         #expect(try await crashed.invoke("keep", "1").status == 200)
         crashed.stop(signal: SIGKILL)
         #expect(!crashed.sandboxCgroups().isEmpty, "a killed worker leaves its sandbox behind")
 
-        let restarted = try WorkerProcess(stateDirectory: crashed.stateDirectory)
+        let restarted = try WorkerProcess(stateDirectory: crashed.stateDirectory, arguments: ["--import-cache-mb", "0"])
         defer { restarted.stop() }
         #expect(restarted.sandboxCgroups().isEmpty, "stale sandboxes were removed at start")
         try await waitUntil { helperProcesses(for: crashed.stateDirectory).isEmpty }

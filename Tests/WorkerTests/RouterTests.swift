@@ -14,6 +14,7 @@ struct RouterTests {
         var config = WorkerConfig()
         config.stateDir = NSTemporaryDirectory() + "pipsqueak-router-\(UUID().uuidString.prefix(8))"
         config.sandboxHelper = buildDirectory().appendingPathComponent("pipsqueak-sandbox").path
+        config.importCacheMB = 0
         let worker = try await Worker(config: config, logger: Logger(label: "test"))
         let app = Application(router: worker.router())
         let outcome: (any Error)?

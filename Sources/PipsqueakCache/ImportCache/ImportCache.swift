@@ -27,6 +27,7 @@ public actor ImportCache<Mechanism: ZygoteMechanism> {
         public var evictions = 0
         public var deaths = 0
         public var failedForks = 0
+        public init() {}
     }
 
     /// A zygote chosen for a cold start.
@@ -166,10 +167,15 @@ public actor ImportCache<Mechanism: ZygoteMechanism> {
 
     @discardableResult
     private func grow(_ set: Set<PackageRef>, facts: PackageFacts, pinned: Bool) -> Task<Void, Never>? {
-        guard !growing.contains(set), !failedSets.contains(set),
-              let parent = ImportCachePolicy.parentForGrowth(policyNodes(), set: set, wastedSeconds: wasted[set, default: 0],
-                                                             importSeconds: facts.importSeconds, settings: settings.growth),
-              let parentEntry = entries[parent.id] else { return nil }
+        guard !growing.contains(set), !failedSets.contains(set) else { return nil }
+        let nodes = policyNodes()
+        // The static tree is the operator's choice: its zygotes need no misses and no minimum import time.
+        let chosen = pinned
+            ? (nodes.contains { $0.packages == set } ? nil
+                : ImportCachePolicy.select(nodes, closure: set, vetted: VettedPackages(), importSeconds: facts.importSeconds))
+            : ImportCachePolicy.parentForGrowth(nodes, set: set, wastedSeconds: wasted[set, default: 0],
+                                                importSeconds: facts.importSeconds, settings: settings.growth)
+        guard let parent = chosen, let parentEntry = entries[parent.id] else { return nil }
         growing.insert(set)
         sequence += 1
         let id = "z\(sequence)"
@@ -182,7 +188,7 @@ public actor ImportCache<Mechanism: ZygoteMechanism> {
                 let child = try await mechanism.fork(zygote, id: id, packages: set.sorted(), modules: modules)
                 await self.grew(id: id, zygote: child, parent: parent.id, set: set, pinned: pinned)
             } catch {
-                await self.failedToGrow(set, error: error)
+                self.failedToGrow(set, error: error)
             }
         }
     }

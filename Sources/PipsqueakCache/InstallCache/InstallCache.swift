@@ -53,6 +53,16 @@ public actor InstallCache {
         Dictionary(refs.map { ($0, installed[$0]?.importSeconds ?? 0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Import seconds and module names of every installed distribution, for the import cache.
+    public func facts() -> PackageFacts {
+        var facts = PackageFacts()
+        for (ref, package) in installed {
+            facts.importSeconds[ref] = package.importSeconds ?? 0
+            facts.modules[ref] = package.topLevel
+        }
+        return facts
+    }
+
     public func resolve(requirements: [String]) async throws(PipsqueakError) -> [PackageRef] {
         try await installer.resolve(requirements: requirements)
     }

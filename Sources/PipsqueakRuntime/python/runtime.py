@@ -5,6 +5,7 @@ Frames are a 4-byte big-endian length followed by a one-byte kind and a payload:
 
   runtime -> worker  K ready {"pid"}       I init error {"type","message","traceback"}
   worker -> runtime  G go: a forked runtime may load its handler (sent once, see zygote.py)
+  zygote -> worker   X exited {"status"}: a forked runtime died (sent by its zygote, which reaps it)
                      O result (JSON)       E handler error {"type","message","traceback"}
   worker -> runtime  R request: meta JSON line {"id","timeout_ms"}, "\\n", then the event JSON
 """

@@ -8,6 +8,7 @@ namespaces and sockets travel with it as SCM_RIGHTS:
                     {"op": "zygote", "spec": {...}}   fds: user mnt ipc uts net pid control-socket
   zygote -> worker  {"ready": true, "pid", "seconds", "failed"} once its imports are done
                     {"pid": N} with a pidfd of the forked child, or {"error": "..."}
+  zygote -> runtime socket  X {"status"} when a handler child exits (the zygote is its parent and reaps it)
 
 A handler child joins the handler's namespaces (prepared by the worker inside this zygote's user namespace; a
 zygote elsewhere in the tree is refused by the kernel), waits for the worker to move it into the handler's
@@ -33,6 +34,12 @@ PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, PR_CAP_AMBIENT = 24, 38, 2
 PR_CAP_AMBIENT_CLEAR_ALL, SECCOMP_MODE_FILTER = 4, 2
 MAX_FDS = 16
 
+# Bound now, before any package is imported: package code may replace json.dumps or socket.send_fds in this
+# interpreter, and must not break (or steer) the zygote's own protocol that way.
+_encode = json.JSONEncoder().encode
+_decode = json.JSONDecoder().decode
+_send_fds = socket.send_fds
+_recv_fds = socket.recv_fds
 libc = ctypes.CDLL(None, use_errno=True)
 libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
@@ -58,24 +65,40 @@ def prctl(option, arg=0, what="prctl"):
 
 def receive(control):
     """One message and its descriptors; (None, []) at end of stream."""
-    message, fds, _, _ = socket.recv_fds(control, 1 << 16, MAX_FDS)
+    message, fds, _, _ = _recv_fds(control, 1 << 16, MAX_FDS)
     if not message:
         for fd in fds:
             os.close(fd)
         return None, []
-    return json.loads(message), fds
+    return _decode(message.decode()), fds
 
 
 def reply(control, payload, fds=()):
-    socket.send_fds(control, [json.dumps(payload).encode()], list(fds))
+    _send_fds(control, [_encode(payload).encode()], list(fds))
+
+
+# Handler children: pid -> a copy of their runtime socket, to tell the worker how they ended ("X" frame).
+_runtime_sockets = {}
 
 
 def reap(_signum, _frame):
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        fd = _runtime_sockets.pop(pid, None)
+        if fd is None:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        payload = b"X" + _encode({"status": code if code >= 0 else 128 - code}).encode()
+        try:
+            os.write(fd, len(payload).to_bytes(4, "big") + payload)
+        except OSError:
             pass
-    except ChildProcessError:
-        pass
+        os.close(fd)
 
 
 # MARK: the handler child
@@ -124,6 +147,9 @@ def reseed():
 def become_handler(fds, spec):
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in _runtime_sockets.values():
+            os.close(fd)
+        _runtime_sockets.clear()
         for fd, kind, name in zip(fds[:4], (NEWNS, NEWIPC, NEWUTS, NEWNET), ("mnt", "ipc", "uts", "net")):
             setns(fd, kind, name)
         os.dup2(fds[5], RUNTIME_FD)
@@ -164,6 +190,7 @@ def become_zygote(fds, spec):
         os.setresuid(0, 0, 0)
         os.dup2(fds[6], CONTROL_FD)
         os.closerange(CONTROL_FD + 1, 1 << 16)
+        _runtime_sockets.clear()
         os.chdir("/")
         control = socket.socket(fileno=CONTROL_FD)
         message, extra = receive(control)
@@ -182,8 +209,9 @@ def become_zygote(fds, spec):
 
 # MARK: the zygote
 
-def fork_into(control, fds, own_pid_namespace, pid_namespace, child):
-    """Forks with the new process in `pid_namespace`, then returns to our own; replies with a pidfd of it."""
+def fork_into(control, fds, own_pid_namespace, pid_namespace, child, keep=None):
+    """Forks with the new process in `pid_namespace`, then returns to our own; replies with a pidfd of it.
+    `keep`, a descriptor, is kept (a copy) until the child exits, to report how it ended."""
     try:
         setns(pid_namespace, NEWPID, "pid_for_children")
     except OSError as error:
@@ -198,6 +226,8 @@ def fork_into(control, fds, own_pid_namespace, pid_namespace, child):
     if pid == 0:
         child()
     setns(own_pid_namespace, NEWPID, "own pid namespace")
+    if keep is not None:
+        _runtime_sockets[pid] = os.dup(keep)
     pidfd = os.pidfd_open(pid)
     try:
         reply(control, {"pid": pid}, [pidfd])
@@ -227,7 +257,7 @@ def serve(control, spec):
         try:
             op, child_spec = message.get("op"), message.get("spec", {})
             if op == "handler" and len(fds) == 7:
-                fork_into(control, fds, own_pid_namespace, fds[4], lambda: become_handler(fds, child_spec))
+                fork_into(control, fds, own_pid_namespace, fds[4], lambda: become_handler(fds, child_spec), keep=fds[5])
             elif op == "zygote" and len(fds) == 7:
                 fork_into(control, fds, own_pid_namespace, fds[5], lambda: become_zygote(fds, child_spec))
             else:

@@ -114,7 +114,7 @@ extension SandboxLauncher {
     private func zygoteConfiguration(_ spec: ZygoteSpec, occupant: SandboxConfiguration.UserNamespaceSetup.Occupant, joinOwner: Bool,
                                      mappings: [SandboxConfiguration.UserNamespaceSetup.IDMapping]) -> SandboxConfiguration {
         let id = "zygote-\(spec.id)"
-        var config = baseConfiguration(rootDirectory: "\(configuration.stateDirectory)/sandboxes/\(id)",
+        var config = baseConfiguration(rootDirectory: "\(configuration.sandboxesDirectory)/\(id)",
                                        cgroup: configuration.hierarchy.cgroup(named: id), uid: 65534, network: .none,
                                        environment: ["OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"],
                                        identity: "zygote-\(spec.id)")
@@ -136,7 +136,7 @@ extension SandboxLauncher {
     /// Builds `request`'s sandbox inside `zygote`'s user namespace, ready for a forked runtime.
     public func prepareSandbox(_ request: SandboxRequest, in zygote: ZygoteProcess) async throws(PipsqueakError) -> PreparedSandbox {
         let id = "\(request.handler)-\(counter.next())"
-        let rootDirectory = "\(configuration.stateDirectory)/sandboxes/\(id)"
+        let rootDirectory = "\(configuration.sandboxesDirectory)/\(id)"
         var config = sandboxConfiguration(for: request, rootDirectory: rootDirectory, cgroup: configuration.hierarchy.cgroup(named: id))
         config.binds.append(.init(source: runtimeDirectory, target: Self.zygoteRuntimeDirectory))
         config.userNamespace = .init(occupant: .hold, joinOwner: true, newMappings: [])
@@ -168,7 +168,7 @@ extension SandboxLauncher {
         }
         let sandbox = Sandbox(id: prepared.id, handler: request.handler, cgroup: prepared.cgroup, helperPID: prepared.helperPID,
                               statusPipe: prepared.statusPipe.take(), channel: channel, rootDirectory: prepared.rootDirectory,
-                              packages: request.packages)
+                              packages: request.packages, forked: true)
         sandbox.origin = .import
         do throws(PipsqueakError) {
             let namespaces = prepared.namespaces

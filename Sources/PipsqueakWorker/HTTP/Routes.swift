@@ -39,6 +39,7 @@ extension Worker {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
         }
+        router.get("/zygotes") { _, _ in try Self.json(await self.zygoteStatus()) }
         router.get("/healthz") { _, _ in "ok" }
         router.get("/installs") { _, _ in try Self.json(self.installProgress.all()) }
         router.get("/packages") { _, _ in try Self.json(await self.packageListing()) }

@@ -5,13 +5,19 @@ import PipsqueakCore
 import PipsqueakSandbox
 
 extension Worker {
-    /// A new instance for `record`, when the handler cache has none to lend: its packages installed (tier 3)
-    /// if the store lost any, then a fresh sandbox with a new interpreter.
+    /// A new instance for `record`, when the handler cache (tier 1) has none to lend: its packages installed
+    /// (tier 3) if the store lost any, then a fork of a zygote (tier 2), or else a fresh sandbox and interpreter.
     func startInstance(_ record: HandlerRecord, logger: Logger) async throws(PipsqueakError) -> Sandbox {
         await installCache.reserve(record.packages)
         defer { Task { await self.installCache.release(record.packages) } }
         let installedFirst = record.packages.isEmpty ? 0 : try await installCache.ensureInstalled(record.packages)
-        let sandbox = try await launcher.launch(sandboxRequest(for: record), logger: logger)
+        let request = sandboxRequest(for: record)
+        let sandbox: Sandbox
+        if let forked = await startFromZygote(record, request, logger: logger) {
+            sandbox = forked
+        } else {
+            sandbox = try await launcher.launch(request, logger: logger)
+        }
         if installedFirst > 0 { sandbox.origin = .install }
         return sandbox
     }

@@ -72,3 +72,37 @@ print("EVIL ATTEMPTS", attempts)
 from setuptools import setup
 setup(name="evil", version="1.0", packages=["evil"])
 """ % marker)
+
+# For the import cache: a package slow to import (the tree grows for it), one that holds memory once imported
+# (eviction), and one that attacks from inside a zygote at import time.
+wheel("slowimport", "1.0", {"slowimport/__init__.py": "import time\ntime.sleep(0.15)\nVALUE = 'slow'\n"})
+wheel("bigimport", "1.0", {"bigimport/__init__.py":
+                           "import time\ntime.sleep(0.12)\nBALLAST = bytearray(24 << 20)\n"
+                           "for _i in range(0, len(BALLAST), 4096):\n    BALLAST[_i] = 1\nVALUE = 'big'\n"})
+secret = sys.argv[3] if len(sys.argv) > 3 else "/nonexistent"
+wheel("evilzyg", "1.0", {"evilzyg/__init__.py": """
+import builtins, ctypes, json, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+RESULTS = {}
+def attempt(name, action):
+    try:
+        action()
+        RESULTS[name] = "allowed"
+    except Exception as error:
+        RESULTS[name] = type(error).__name__
+def errno_of(name, result):
+    RESULTS[name] = 0 if result == 0 else ctypes.get_errno()
+attempt("read_host_secret", lambda: open(%r).read())
+attempt("write_usr", lambda: open("/usr/evil-from-zygote", "w"))
+errno_of("mount", libc.mount(b"none", b"/tmp", b"tmpfs", 0, None))
+errno_of("unshare_user", libc.unshare(0x10000000))
+errno_of("ptrace", libc.ptrace(16, 1, None, None))
+RESULTS["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+# Try to persist into handlers that do not depend on this package.
+builtins.EVIL_WAS_HERE = True
+json.dumps = lambda *args, **kwargs: '"poisoned"'
+with open("/tmp/evil-persist", "w") as marker:
+    marker.write("zygote state")
+time.sleep(0.12)
+VALUE = "evil"
+""" % secret})

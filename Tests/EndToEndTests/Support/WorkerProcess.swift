@@ -146,4 +146,16 @@ extension WorkerProcess {
     func status() async throws -> [String: Any] {
         try await request(.GET, "/status").json
     }
+
+    /// The zygote tree (`GET /zygotes`).
+    func zygotes() async throws -> [[String: Any]] {
+        try JSONSerialization.jsonObject(with: try await request(.GET, "/zygotes").body) as? [[String: Any]] ?? []
+    }
+
+    /// Waits until the import cache's root zygote serves, so cold starts are forks.
+    func waitForRootZygote() async throws {
+        try await waitUntil(timeout: .seconds(30)) {
+            try await self.zygotes().contains { $0["parent"] == nil && $0["alive"] as? Bool == true }
+        }
+    }
 }
