@@ -6,7 +6,7 @@ import PipsqueakCore
 /// `pipsqueak bench`: latency benchmarks against a running worker, with baselines measured in the same run.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmark a running worker.", subcommands: [WarmBench.self])
+        commandName: "bench", abstract: "Benchmark a worker: warm invocations, and cold starts through each tier.", subcommands: [WarmBench.self, ColdBench.self])
 }
 
 struct WarmBench: AsyncParsableCommand {

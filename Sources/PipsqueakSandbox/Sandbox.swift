@@ -106,6 +106,17 @@ public final class Sandbox: Sendable {
         }
     }
 
+    /// The host pid of the runtime (pid 2 of the sandbox's pid namespace), if it still runs.
+    public func runtimeHostPID() -> pid_t? {
+        for pid in cgroup.processes() {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("NSpid:") }) else { continue }
+            let levels = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst()
+            if levels.count > 1, levels.last == "2" { return pid }
+        }
+        return nil
+    }
+
     /// Memory charged to this sandbox's cgroup.
     public func memoryUsage() -> Int64 { cgroup.memoryUsage() ?? 0 }
 

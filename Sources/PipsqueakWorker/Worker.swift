@@ -167,7 +167,7 @@ public final class Worker: Sendable {
             instances: .init(live: stats.busy + stats.idle, busy: stats.busy, idle: stats.idle, paused: stats.paused,
                              starting: stats.starting, queued: stats.queued),
             memoryBytes: stats.memoryBytes, rejected: stats.rejected, cgroupVersion: hierarchy.version.rawValue,
-            uptimeSeconds: Date().timeIntervalSince(startedAt), zygotes: await zygoteStatus())
+            uptimeSeconds: Date().timeIntervalSince(startedAt), zygotes: await zygoteStatus(), preparedSandboxes: await preparedPool.count)
     }
 
     /// Distributions mounted by live or paused instances; these are never removed.

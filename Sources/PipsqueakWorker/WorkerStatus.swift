@@ -33,11 +33,14 @@ public struct WorkerStatus: Codable, Sendable {
     public var uptimeSeconds: Double
     /// The import cache's zygote tree.
     public var zygotes: [ZygoteStatus] = []
+    /// Handler sandboxes prepared inside zygotes, waiting for cold starts.
+    public var preparedSandboxes = 0
 
     enum CodingKeys: String, CodingKey {
         case handlers, tiers, instances, rejected, zygotes
         case memoryBytes = "memory_bytes"
         case cgroupVersion = "cgroup_version"
+        case preparedSandboxes = "prepared_sandboxes"
         case uptimeSeconds = "uptime_s"
     }
 }

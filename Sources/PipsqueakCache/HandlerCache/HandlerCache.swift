@@ -210,6 +210,11 @@ public actor HandlerCache<Instance: CacheableInstance> {
         return result
     }
 
+    /// Every instance with its handler and state, for status pages.
+    public func entries() -> [(instance: Instance, handler: String, busy: Bool, frozen: Bool)] {
+        pools.flatMap { handler, pool in pool.entries.values.map { (instance: $0.instance, handler: handler, busy: $0.busy, frozen: $0.frozen) } }
+    }
+
     /// Every instance the cache holds, busy or not.
     public func instances() -> [Instance] { pools.values.flatMap { $0.entries.values.map(\.instance) } }
 

@@ -40,6 +40,7 @@ extension Worker {
                      body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
         }
         router.get("/zygotes") { _, _ in try Self.json(await self.zygoteStatus()) }
+        router.get("/instances") { _, _ in try Self.json(await self.instanceStatus()) }
         router.get("/healthz") { _, _ in "ok" }
         router.get("/installs") { _, _ in try Self.json(self.installProgress.all()) }
         router.get("/packages") { _, _ in try Self.json(await self.packageListing()) }
