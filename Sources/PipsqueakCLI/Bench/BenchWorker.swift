@@ -27,7 +27,10 @@ final class BenchWorker: @unchecked Sendable {
             if found == nil { usleep(50_000) }
         }
         guard let found else {
-            stop()
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                process.waitUntilExit()
+            }
             throw CLIError("the benchmark's worker did not start:\n\((try? String(contentsOf: logFile, encoding: .utf8)) ?? "")")
         }
         url = found
